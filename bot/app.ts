@@ -1,0 +1,150 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { Appservice, type Intent } from "matrix-bot-sdk";
+import type { Logger } from "../common/log";
+import type { Config, Secrets } from "../config/schema";
+import { openDatabase } from "../state/db";
+import { BOT_MIGRATIONS } from "../state/migrations";
+import { buildCommandTable } from "./commands";
+import { dispatchCommand, type RoomMessage } from "./dispatch";
+import { waitForHomeserver } from "./homeserver";
+import type { MatrixPort } from "./port";
+import { buildRegistration } from "./registration";
+import { reactionContent } from "./reply";
+import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from "./rooms";
+import { runSafely } from "./safe";
+import { routeSdkLogs } from "./sdk-log";
+import { SqliteAppserviceStorage } from "./storage";
+
+export interface RunningBot {
+  readonly botUserId: string;
+  readonly alertsRoomId: string;
+  stop(): Promise<void>;
+}
+
+interface MatrixEvent {
+  event_id: string;
+  sender: string;
+  type: string;
+  state_key?: string;
+  content?: Record<string, unknown>;
+}
+
+/** Starts the appservice listener, waits for the homeserver, and takes up the control room. */
+export async function startBot(config: Readonly<Config>, secrets: Secrets, log: Logger): Promise<RunningBot> {
+  mkdirSync(config.state_dir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(config.state_dir, "meshpilot.db"), BOT_MIGRATIONS);
+  routeSdkLogs(log);
+
+  const appservice = new Appservice({
+    homeserverName: config.homeserver.server_name,
+    homeserverUrl: config.homeserver.url,
+    bindAddress: config.appservice.bind_address,
+    port: config.appservice.port,
+    registration: buildRegistration(config, secrets),
+    storage: new SqliteAppserviceStorage(db),
+    intentOptions: { encryption: false },
+  });
+  const bot = appservice.botIntent;
+  const matrix = portFor(bot);
+  const table = buildCommandTable({});
+  const operators = new Set(config.operators);
+  const warnedEncrypted = new Set<string>();
+
+  const leaveEncryptedRoom = async (roomId: string): Promise<void> => {
+    if (warnedEncrypted.has(roomId)) return;
+    warnedEncrypted.add(roomId);
+    await bot.underlyingClient.sendMessage(roomId, encryptedRoomNotice(alertsAlias(config)));
+    await bot.leaveRoom(roomId);
+    log.info({ roomId }, "left an encrypted room");
+  };
+
+  appservice.on("room.message", (roomId: string, event: MatrixEvent) => {
+    runSafely(log, "room.message", async () => {
+      const message = toRoomMessage(roomId, event);
+      if (!message || message.sender === bot.userId || appservice.isNamespacedUser(message.sender)) return;
+      if (!(await bot.getJoinedRooms()).includes(roomId)) return;
+      await dispatchCommand({ table, operators, matrix, log }, message);
+    });
+  });
+
+  appservice.on("room.invite", (roomId: string, event: MatrixEvent) => {
+    runSafely(log, "room.invite", async () => {
+      if (event.state_key !== bot.userId) return;
+      if (!operators.has(event.sender)) {
+        log.debug({ roomId, sender: event.sender }, "declined an invite from someone who is not an operator");
+        await bot.underlyingClient.leaveRoom(roomId);
+        return;
+      }
+      await bot.joinRoom(roomId);
+      if (await isEncrypted(bot.underlyingClient, roomId)) await leaveEncryptedRoom(roomId);
+    });
+  });
+
+  appservice.on("room.event", (roomId: string, event: MatrixEvent) => {
+    runSafely(log, "room.event", async () => {
+      const encryptedNow = event.type === "m.room.encryption";
+      const operatorWroteEncrypted = event.type === "m.room.encrypted" && operators.has(event.sender);
+      if (!encryptedNow && !operatorWroteEncrypted) return;
+      if (!(await bot.getJoinedRooms()).includes(roomId)) return;
+      await leaveEncryptedRoom(roomId);
+    });
+  });
+
+  // The homeserver asks about unknown users and aliases in our namespaces; agent users and
+  // device rooms are only ever made by the pipeline, never on demand. Unanswered, the
+  // query would hang the homeserver's request (and our own alias lookups) until timeout.
+  type Answer = (result: false) => Promise<void>;
+  appservice.on("query.user", (_userId: string, answer: Answer) =>
+    runSafely(log, "query.user", () => answer(false)),
+  );
+  appservice.on("query.room", (_alias: string, answer: Answer) =>
+    runSafely(log, "query.room", () => answer(false)),
+  );
+
+  await appservice.begin();
+  log.info({ bind: config.appservice.bind_address, port: config.appservice.port }, "appservice listening");
+  try {
+    await waitForHomeserver(config.homeserver.url, config.startup.homeserver_wait_s, log);
+    await bot.ensureRegistered();
+    const alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
+    log.info({ alertsRoomId, botUserId: bot.userId }, "meshpilot is running");
+    return {
+      botUserId: bot.userId,
+      alertsRoomId,
+      stop: () => {
+        appservice.stop();
+        db.close();
+        return Promise.resolve();
+      },
+    };
+  } catch (error) {
+    appservice.stop();
+    db.close();
+    throw error;
+  }
+}
+
+function portFor(intent: Intent): MatrixPort {
+  return {
+    userId: intent.userId,
+    send: (roomId, content) => intent.underlyingClient.sendMessage(roomId, content),
+    react: async (roomId, eventId, key) => {
+      await intent.underlyingClient.sendEvent(roomId, "m.reaction", reactionContent(eventId, key));
+    },
+  };
+}
+
+function toRoomMessage(roomId: string, event: MatrixEvent): RoomMessage | undefined {
+  const content = event.content ?? {};
+  if (typeof content.body !== "string" || typeof content.msgtype !== "string") return undefined;
+  if (content["m.relates_to"] && (content["m.relates_to"] as { rel_type?: string }).rel_type === "m.replace")
+    return undefined;
+  return {
+    roomId,
+    eventId: event.event_id,
+    sender: event.sender,
+    msgtype: content.msgtype,
+    body: content.body,
+  };
+}

@@ -1,0 +1,45 @@
+import type { Logger } from "../../common/log";
+import type { Reply } from "../reply";
+
+/** How a command's arguments look; the parser and the help text both read it. */
+export interface ArgSpec {
+  positionals: readonly PositionalSpec[];
+  flags: Readonly<Record<string, FlagSpec>>;
+}
+
+export interface PositionalSpec {
+  name: string;
+  required: boolean;
+}
+
+export interface FlagSpec {
+  /** `--via wg` takes a value; `--dry-run` does not. */
+  takesValue: boolean;
+  choices?: readonly string[];
+  required?: boolean;
+}
+
+export interface ParsedArgs {
+  positionals: Readonly<Record<string, string>>;
+  flags: Readonly<Record<string, string | true>>;
+}
+
+/** What a command's handler is given: only this, so tests can hand it small fakes. */
+export interface CommandContext {
+  sender: string;
+  roomId: string;
+  eventId: string;
+  log: Logger;
+  /** A notice in the room the command came from. */
+  reply(reply: Reply): Promise<string>;
+  /** An m.text in that room mentioning the sender: reaches the phone. */
+  tell(reply: Reply): Promise<string>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  args: ArgSpec;
+  run(ctx: CommandContext, args: ParsedArgs): Promise<void>;
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { readEnv } from "../common/env";
+import { createLogger } from "../common/log";
+import { ConfigError, loadConfig, loadSecrets } from "../config/load";
+import { startBot } from "../bot/app";
+import { buildRegistration, registrationYaml } from "../bot/registration";
+
+const USAGE = `usage: meshpilot <command> --config FILE
+
+commands:
+  start          run the bot (the appservice listener and everything behind it)
+  registration   print the appservice registration YAML for the homeserver
+  check-config   validate the config file and exit`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const configIndex = rest.indexOf("--config");
+  const configFile = configIndex >= 0 ? rest[configIndex + 1] : undefined;
+  if (!["start", "registration", "check-config"].includes(command)) {
+    console.error(`meshpilot: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (!configFile) {
+    console.error(`meshpilot ${command}: --config FILE is required\n\n${USAGE}`);
+    return 2;
+  }
+  const env = readEnv();
+  try {
+    const { config, warnings } = loadConfig(configFile);
+    for (const warning of warnings) console.error(`warning: ${warning}`);
+    const secrets = loadSecrets(config, env);
+    switch (command) {
+      case "check-config":
+        console.log(`${configFile}: ok`);
+        return 0;
+      case "registration":
+        process.stdout.write(registrationYaml(buildRegistration(config, secrets)));
+        return 0;
+      default:
+        return await runBot(config, secrets, env.logLevel);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function runBot(
+  config: Parameters<typeof startBot>[0],
+  secrets: Parameters<typeof startBot>[1],
+  levelOverride: string | undefined,
+): Promise<number> {
+  const log = createLogger({
+    level: levelOverride ?? config.log.level,
+    pretty: process.stdout.isTTY === true,
+  });
+  // Last line of defence for promises the SDK leaves unhandled inside its HTTP handlers.
+  process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(config, secrets, log);
+  } catch (error) {
+    log.fatal(
+      { err: error },
+      `meshpilot could not start: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      log.info({ signal }, "shutting down");
+      bot.stop().then(resolve, (error: unknown) => {
+        log.error({ err: error }, "error while shutting down");
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

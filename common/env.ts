@@ -1,0 +1,30 @@
+/**
+ * Every environment variable meshpilot reads, in one place, so the set of knobs is
+ * visible and testable (Tailscale's envknob idea).
+ */
+export interface Env {
+  /** Overrides `appservice.as_token_file`. */
+  asToken: string | undefined;
+  /** Overrides `appservice.hs_token_file`. */
+  hsToken: string | undefined;
+  /** Overrides `log.level`. */
+  logLevel: string | undefined;
+  /** True when running under CI: lab-dependent tests must fail rather than skip. */
+  ci: boolean;
+  /** Where the lab keeps its state (namespaces' files, Synapse, generated config). */
+  labDir: string;
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return {
+    asToken: nonEmpty(source.MESHPILOT_AS_TOKEN),
+    hsToken: nonEmpty(source.MESHPILOT_HS_TOKEN),
+    logLevel: nonEmpty(source.MESHPILOT_LOG_LEVEL),
+    ci: source.CI === "true" || source.CI === "1",
+    labDir: nonEmpty(source.MESHPILOT_LAB_DIR) ?? "/var/lib/meshpilot-lab",
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}

@@ -1,0 +1,32 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * An error whose message is a sentence safe to show the operator: what was wrong and
+ * what to do. Anything that is not a UserError is an internal error: logged in full,
+ * shown only as a short reference id.
+ */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UserError";
+  }
+}
+
+export function isUserError(error: unknown): error is UserError {
+  return error instanceof UserError;
+}
+
+/** A short id that ties the operator's "internal error, reference 7f3a" to the log line. */
+export function newReference(): string {
+  return randomBytes(2).toString("hex");
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The errno code (ENOENT, ECONNREFUSED…) when there is one, else the message. */
+export function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" ? code : errorMessage(error);
+}

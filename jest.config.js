@@ -1,0 +1,14 @@
+/** Two projects: unit tests need nothing; e2e tests need the lab (npm run lab:up). */
+const common = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  // Type errors are tsc's job (npm run typecheck); tests only transpile (isolatedModules).
+  transform: { "^.+\\.ts$": ["ts-jest", {}] },
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["<rootDir>/tests/unit/**/*.test.ts"] },
+    { ...common, displayName: "e2e", testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"], slowTestThreshold: 60 },
+  ],
+};

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run demo: installs what is missing (Debian and npm packages, Synapse), brings up the
+# lab, starts the bot, and plays the operator's side of a conversation. Leaves it running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "the demo needs root (it builds network namespaces): run it as root" >&2; exit 1; }
+bash scripts/install-deps.sh
+npm run -s build
+bash lab/up.sh
+node dist/lab/demo.js

@@ -1,0 +1,90 @@
+import { dispatchCommand, type RoomMessage } from "../../../bot/dispatch";
+import { createCommandTable } from "../../../bot/commands/table";
+import { helpCommand } from "../../../bot/commands/help";
+import type { Command } from "../../../bot/commands/types";
+import { UserError } from "../../../common/errors";
+import { RecordingPort, memoryLogger } from "../support/fakes";
+
+const OPERATOR = "@you:example.org";
+
+function setup(extra: Command[] = []) {
+  const port = new RecordingPort();
+  const { log, lines } = memoryLogger();
+  const table = createCommandTable([helpCommand(() => table), ...extra]);
+  const deps = { table, operators: new Set([OPERATOR]), matrix: port, log };
+  const say = (body: string, sender = OPERATOR): Promise<boolean> =>
+    dispatchCommand(deps, {
+      roomId: "!room",
+      eventId: "$cmd",
+      sender,
+      msgtype: "m.text",
+      body,
+    } satisfies RoomMessage);
+  return { port, lines, say };
+}
+
+const failing = (name: string, error: Error): Command => ({
+  name,
+  summary: "always fails",
+  usage: `!${name}`,
+  args: { positionals: [], flags: {} },
+  run: () => Promise.reject(error),
+});
+
+describe("command dispatch", () => {
+  test("!help answers with a notice and reacts ✅", async () => {
+    const { port, say } = setup();
+    expect(await say("!help")).toBe(true);
+    expect(port.sent).toHaveLength(1);
+    expect(port.sent[0]!.content.msgtype).toBe("m.notice");
+    expect(port.sent[0]!.content.body).toMatch(/^meshpilot commands:\n!help \[command\] — /);
+    expect(port.reactions).toEqual([{ roomId: "!room", eventId: "$cmd", key: "✅" }]);
+  });
+
+  test("a non-operator is ignored and logged at debug", async () => {
+    const { port, lines, say } = setup();
+    expect(await say("!help", "@mallory:example.org")).toBe(false);
+    expect(port.sent).toEqual([]);
+    expect(port.reactions).toEqual([]);
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 20, sender: "@mallory:example.org" }));
+  });
+
+  test("ordinary chat and the bot's own messages are not commands", async () => {
+    const { port, say } = setup();
+    expect(await say("hello there")).toBe(false);
+    expect(await say("!help", port.userId)).toBe(false);
+    expect(port.sent).toEqual([]);
+  });
+
+  test("an unknown command says so and reacts ❌", async () => {
+    const { port, say } = setup();
+    await say("!frobnicate");
+    expect(port.sent[0]!.content.body).toBe("unknown command !frobnicate — try !help");
+    expect(port.reactions[0]!.key).toBe("❌");
+  });
+
+  test("a UserError's sentence reaches the operator as it is", async () => {
+    const { port, say } = setup([failing("boom", new UserError("pc1 is not a device — see !devices"))]);
+    await say("!boom");
+    expect(port.sent[0]!.content.body).toBe("pc1 is not a device — see !devices");
+    expect(port.reactions[0]!.key).toBe("❌");
+  });
+
+  test("an internal error shows only a reference, which is in the log with the details", async () => {
+    const { port, lines, say } = setup([
+      failing("crash", new Error("secret detail: ECONNRESET at 10.0.0.1")),
+    ]);
+    await say("!crash");
+    const body = String(port.sent[0]!.content.body);
+    expect(body).toMatch(/^internal error, reference [0-9a-f]{4} — /);
+    expect(body).not.toContain("secret detail");
+    const reference = body.match(/reference ([0-9a-f]{4})/)![1];
+    expect(lines()).toContainEqual(expect.objectContaining({ level: 50, reference }));
+  });
+
+  test("a quoted reply fallback before the command is skipped", async () => {
+    const { port, say } = setup();
+    await say("> <@bot:example.org> earlier\n\n!help");
+    expect(port.sent[0]!.content.body).toMatch(/^meshpilot commands:/);
+  });
+});
