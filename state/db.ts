@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import type { SqlDatabase } from "../common/sql";
 
 export type Db = Database.Database;
 
@@ -36,4 +37,13 @@ export function migrate(db: Db, migrations: readonly Migration[]): void {
 
 export function inTransaction<T>(db: Db, work: () => T): T {
   return db.transaction(work)();
+}
+
+/**
+ * The bot's database as the shared SqlDatabase interface (used by the audit log, which
+ * also runs on bun:sqlite). better-sqlite3's typings overload statements with a
+ * named-parameter form; the shared code only ever binds positional values.
+ */
+export function asSqlDatabase(db: Db): SqlDatabase {
+  return db as unknown as SqlDatabase;
 }
