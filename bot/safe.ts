@@ -1,5 +1,7 @@
 import type { Logger } from "../common/log";
-import { errorMessage, isUserError, newReference } from "../common/errors";
+import { describeFailure } from "../common/errors";
+
+export { describeFailure };
 
 /**
  * The one entry point every appservice listener and command goes through: nothing
@@ -21,15 +23,4 @@ export function runSafely(
       log.error({ err: replyError, label }, "could not tell the operator about a failure");
     }
   });
-}
-
-/** Logs the failure and returns what the operator may read. */
-export function describeFailure(log: Logger, label: string, error: unknown): string {
-  if (isUserError(error)) {
-    log.info({ label, reason: error.message }, "refused");
-    return error.message;
-  }
-  const reference = newReference();
-  log.error({ err: error, label, reference }, `internal error: ${errorMessage(error)}`);
-  return `internal error, reference ${reference} — the bot's log has the details`;
 }

@@ -13,6 +13,12 @@ export interface Env {
   ci: boolean;
   /** Where the lab keeps its state (namespaces' files, Synapse, generated config). */
   labDir: string;
+  /**
+   * Test-only fault injection for the provisioning engine, honoured only together with
+   * MESHPILOT_TEST_HOOKS=1: "fail:K" fails right after step K's side effects, "crash:K"
+   * kills the process there (kill -9 style), "crash-undo:K" kills it after undoing step K.
+   */
+  fault: string | undefined;
 }
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
@@ -22,6 +28,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     logLevel: nonEmpty(source.MESHPILOT_LOG_LEVEL),
     ci: source.CI === "true" || source.CI === "1",
     labDir: nonEmpty(source.MESHPILOT_LAB_DIR) ?? "/var/lib/meshpilot-lab",
+    fault: source.MESHPILOT_TEST_HOOKS === "1" ? nonEmpty(source.MESHPILOT_TEST_FAULT) : undefined,
   };
 }
 

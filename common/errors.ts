@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Logger } from "./log";
 
 /**
  * An error whose message is a sentence safe to show the operator: what was wrong and
@@ -29,4 +30,15 @@ export function errorMessage(error: unknown): string {
 export function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" ? code : errorMessage(error);
+}
+
+/** Logs a failure and returns what the operator may read: a UserError's sentence, or a reference. */
+export function describeFailure(log: Logger, label: string, error: unknown): string {
+  if (isUserError(error)) {
+    log.info({ label, reason: error.message }, "refused");
+    return error.message;
+  }
+  const reference = newReference();
+  log.error({ err: error, label, reference }, `internal error: ${errorMessage(error)}`);
+  return `internal error, reference ${reference} — the bot's log has the details`;
 }

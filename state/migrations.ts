@@ -20,4 +20,30 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    db.exec(`
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('running', 'completed', 'rolling_back', 'rolled_back', 'rollback_failed')),
+        steps_total INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        error TEXT,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER
+      );
+      CREATE INDEX runs_device ON runs (device);
+      CREATE UNIQUE INDEX runs_one_active_per_device ON runs (device) WHERE state IN ('running', 'rolling_back');
+      CREATE TABLE run_steps (
+        run_id TEXT NOT NULL REFERENCES runs (id),
+        idx INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('doing', 'done', 'failed', 'undoing', 'undone', 'undo_failed')),
+        detail TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (run_id, idx)
+      );
+    `);
+  },
 ];

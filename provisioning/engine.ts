@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import { describeFailure, errorMessage } from "../common/errors";
+import type { Logger } from "../common/log";
+import { Journal } from "./journal";
+
+/**
+ * A step is a value: do, undo and (for idempotent re-runs) check. `do` keeps what its
+ * undo will need in `ctx.data` and calls `ctx.save()` before any side effect that undo
+ * must be able to find; undo must be safe to run when do stopped half-way.
+ */
+export interface Step<D> {
+  name: string;
+  do(ctx: StepContext<D>): Promise<string | void>;
+  /** Returns what was undone, for the operator ("peer removed"). */
+  undo(ctx: StepContext<D>): Promise<string | void>;
+  /** Whether the effect of this step is in place, for a re-run on a live device. */
+  check?(ctx: StepContext<D>): Promise<CheckResult>;
+}
+
+export type CheckResult = { ok: true } | { ok: false; problem: string };
+
+export interface StepContext<D> {
+  runId: string;
+  device: string;
+  data: D;
+  log: Logger;
+  /** Commits ctx.data to the journal now. */
+  save(): void;
+}
+
+export interface Pipeline<D> {
+  name: string;
+  steps: readonly Step<D>[];
+}
+
+export type ProgressStatus = "running" | "done" | "failed" | "undoing" | "undone" | "undo_failed";
+
+export interface ProgressEvent {
+  index: number;
+  total: number;
+  step: string;
+  status: ProgressStatus;
+  detail?: string;
+}
+
+export interface RunOutcome {
+  runId: string;
+  ok: boolean;
+  failed?: { index: number; step: string; reason: string };
+  /** What rollback undid, in the order it happened. */
+  undone: string[];
+  /** Steps whose undo failed: state the operator must know is left behind. */
+  undoFailures: string[];
+}
+
+export type Fault = { kind: "fail" | "crash" | "crash-undo"; step: number };
+
+export function parseFault(spec: string | undefined): Fault | undefined {
+  const match = spec?.match(/^(fail|crash|crash-undo):(\d+)$/);
+  return match ? { kind: match[1] as Fault["kind"], step: Number(match[2]) } : undefined;
+}
+
+/** Runs pipelines step by step, journaling before and after every side effect; rolls back on failure. */
+export class Engine {
+  constructor(
+    private readonly journal: Journal,
+    private readonly log: Logger,
+    private readonly fault?: Fault,
+  ) {}
+
+  async run<D>(
+    pipeline: Pipeline<D>,
+    device: string,
+    data: D,
+    onProgress: (e: ProgressEvent) => void,
+  ): Promise<RunOutcome> {
+    const runId = randomUUID();
+    this.journal.begin({
+      id: runId,
+      device,
+      pipeline: pipeline.name,
+      steps_total: pipeline.steps.length,
+      data: JSON.stringify(data),
+    });
+    const ctx = this.context(runId, device, data, pipeline.name);
+    const total = pipeline.steps.length;
+    for (const [i, step] of pipeline.steps.entries()) {
+      const index = i + 1;
+      onProgress({ index, total, step: step.name, status: "running" });
+      this.journal.setStep(runId, index, step.name, "doing");
+      try {
+        const detail = (await step.do(ctx)) ?? undefined;
+        ctx.save();
+        this.injectFault("fail", index);
+        this.injectFault("crash", index);
+        this.journal.setStep(runId, index, step.name, "done", detail);
+        onProgress({ index, total, step: step.name, status: "done", ...(detail ? { detail } : {}) });
+      } catch (error) {
+        const reason = describeFailure(ctx.log, `step ${index} ${step.name}`, error);
+        this.journal.setStep(runId, index, step.name, "failed", reason);
+        onProgress({ index, total, step: step.name, status: "failed", detail: reason });
+        // The failed step may have done part of its work: undo it too (undo is idempotent).
+        const rollback = await this.rollback(pipeline, ctx, index, onProgress);
+        return { runId, ok: false, failed: { index, step: step.name, reason }, ...rollback };
+      }
+    }
+    this.journal.setRunState(runId, "completed");
+    return { runId, ok: true, undone: [], undoFailures: [] };
+  }
+
+  /**
+   * Finishes what a crash interrupted: a run whose every step was done is marked
+   * completed; any other is rolled back from its journal. Returns what was found and done.
+   */
+  async recover(
+    pipelineFor: (name: string, data: unknown) => Pipeline<unknown> | undefined,
+  ): Promise<RecoveredRun[]> {
+    const recovered: RecoveredRun[] = [];
+    for (const run of this.journal.unfinished()) {
+      const data: unknown = JSON.parse(run.data);
+      const pipeline = pipelineFor(run.pipeline, data);
+      const log = this.log.child({ runId: run.id.slice(0, 8), device: run.device, recovery: true });
+      if (!pipeline) {
+        log.error({ pipeline: run.pipeline }, "cannot recover a run of an unknown pipeline");
+        this.journal.setRunState(run.id, "rollback_failed", `unknown pipeline ${run.pipeline}`);
+        continue;
+      }
+      const steps = this.journal.steps(run.id);
+      if (
+        run.state === "running" &&
+        steps.length === pipeline.steps.length &&
+        steps.every((s) => s.state === "done")
+      ) {
+        this.journal.setRunState(run.id, "completed");
+        recovered.push({
+          run: run.id,
+          device: run.device,
+          action: "completed",
+          undone: [],
+          undoFailures: [],
+        });
+        continue;
+      }
+      const reached = Math.max(0, ...steps.filter((s) => s.state !== "undone").map((s) => s.idx));
+      const ctx = this.context(run.id, run.device, data, pipeline.name);
+      log.warn({ reached }, "a run was interrupted; rolling it back");
+      const result = await this.rollback(pipeline, ctx, reached, () => undefined);
+      recovered.push({ run: run.id, device: run.device, action: "rolled_back", ...result });
+    }
+    return recovered;
+  }
+
+  private async rollback<D>(
+    pipeline: Pipeline<D>,
+    ctx: StepContext<D>,
+    from: number,
+    onProgress: (e: ProgressEvent) => void,
+  ): Promise<{ undone: string[]; undoFailures: string[] }> {
+    this.journal.setRunState(ctx.runId, "rolling_back");
+    const undone: string[] = [];
+    const undoFailures: string[] = [];
+    const total = pipeline.steps.length;
+    for (let index = from; index >= 1; index--) {
+      const step = pipeline.steps[index - 1]!;
+      const previous = this.journal.steps(ctx.runId).find((s) => s.idx === index);
+      if (previous?.state === "undone") continue;
+      onProgress({ index, total, step: step.name, status: "undoing" });
+      this.journal.setStep(ctx.runId, index, step.name, "undoing");
+      try {
+        const what = (await step.undo(ctx)) ?? undefined;
+        ctx.save();
+        this.journal.setStep(ctx.runId, index, step.name, "undone", what);
+        if (what) undone.push(what);
+        onProgress({ index, total, step: step.name, status: "undone", ...(what ? { detail: what } : {}) });
+        this.injectFault("crash-undo", index);
+      } catch (error) {
+        const reason = errorMessage(error);
+        ctx.log.error({ err: error, step: step.name }, "undo failed");
+        this.journal.setStep(ctx.runId, index, step.name, "undo_failed", reason);
+        undoFailures.push(`${step.name}: ${reason}`);
+        onProgress({ index, total, step: step.name, status: "undo_failed", detail: reason });
+      }
+    }
+    this.journal.setRunState(ctx.runId, undoFailures.length > 0 ? "rollback_failed" : "rolled_back");
+    return { undone, undoFailures };
+  }
+
+  private context<D>(runId: string, device: string, data: D, pipeline: string): StepContext<D> {
+    return {
+      runId,
+      device,
+      data,
+      log: this.log.child({ runId: runId.slice(0, 8), device, pipeline }),
+      save: () => this.journal.saveData(runId, JSON.stringify(data)),
+    };
+  }
+
+  private injectFault(kind: Fault["kind"], index: number): void {
+    if (this.fault?.kind !== kind || this.fault.step !== index) return;
+    this.log.warn({ fault: this.fault }, "test fault injected");
+    if (kind === "fail") throw new Error(`test fault injected after step ${index}`);
+    process.kill(process.pid, "SIGKILL");
+  }
+}
+
+export interface RecoveredRun {
+  run: string;
+  device: string;
+  action: "completed" | "rolled_back";
+  undone: string[];
+  undoFailures: string[];
+}
