@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AuditLog } from "../common/audit/log";
+import type { OpenAuditDb } from "./audit-db";
+import { makeState } from "./agent";
+import { invoke } from "./invoke";
+import { CHECKS, Skip, type Caller } from "./selftest-checks";
+import { manifestSchema } from "./manifest/schema";
+import { resolveRealPath } from "./manifest/resolve";
+import { CAPABILITY_NAMES } from "../common/capabilities";
+
+/**
+ * `device-agent --self-test`: every capability that can run here, run for real against a
+ * temporary directory through the same path a request takes (policy, audit, execute), plus
+ * the refusals and the audit chain. Anything that fails makes the exit code non-zero.
+ */
+export interface SelfTestLine {
+  status: "ok" | "FAIL" | "skip";
+  name: string;
+  detail: string;
+}
+
+export async function runSelfTest(openDb: OpenAuditDb, write: (line: string) => void): Promise<boolean> {
+  const dir = await resolveRealPath(mkdtempSync(join(tmpdir(), "meshpilot-self-test-")));
+  const db = openDb(join(dir, "audit.db"));
+  try {
+    const manifest = manifestSchema.parse({
+      version: 1,
+      capabilities: { enabled: [...CAPABILITY_NAMES], approval_required: ["proc.kill", "shell.eval"] },
+      paths_allowed: [`${dir}/**`],
+      default_cwd: dir,
+      shell: { binaries_allowed: [process.execPath] },
+      limits: { timeout_ms: 20_000, output_bytes: 4096 },
+    });
+    const state = makeState(manifest, new AuditLog(db));
+    const call: Caller = (capability, args, approved = true) =>
+      invoke(state.registry, state.ctx, state.audit, {
+        capability,
+        args,
+        caller: "@self-test",
+        ...(approved ? { approvedBy: "@self-test" } : {}),
+      });
+    const lines: SelfTestLine[] = [];
+    for (const [name, check] of CHECKS) {
+      let line: SelfTestLine;
+      try {
+        const outcome = await check(call, { dir, state });
+        line =
+          outcome instanceof Skip
+            ? { status: "skip", name, detail: outcome.why }
+            : { status: "ok", name, detail: outcome };
+      } catch (error) {
+        line = { status: "FAIL", name, detail: error instanceof Error ? error.message : String(error) };
+      }
+      lines.push(line);
+      write(`${line.status.padEnd(4)} ${name.padEnd(22)} ${line.detail}\n`);
+    }
+    const count = (s: SelfTestLine["status"]): number => lines.filter((l) => l.status === s).length;
+    write(`self-test: ${count("ok")} passed, ${count("FAIL")} failed, ${count("skip")} skipped\n`);
+    return count("FAIL") === 0;
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
