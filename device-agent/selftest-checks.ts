@@ -39,6 +39,11 @@ function expect(condition: boolean, what: string): void {
 }
 
 const posix = process.platform !== "win32";
+/**
+ * A harmless program to run with argv. Not the agent itself on POSIX: under qemu-user
+ * (the arm64 smoke test) the executable cannot be started again without binfmt.
+ */
+export const SHELL_EXEC_ARGV = posix ? ["echo", "meshpilot-self-test"] : [process.execPath, "--version"];
 
 export const CHECKS: Array<[string, Check]> = [
   [
@@ -96,8 +101,8 @@ export const CHECKS: Array<[string, Check]> = [
   [
     "shell.exec",
     async (call) => {
-      const r = ok(await call("shell.exec", { argv: [process.execPath, "--version"] }));
-      return `ran ${process.execPath} --version: ${(r.result.stdout ?? "").trim().slice(0, 60)}`;
+      const r = ok(await call("shell.exec", { argv: SHELL_EXEC_ARGV }));
+      return `ran ${SHELL_EXEC_ARGV.join(" ")}: ${(r.result.stdout ?? "").trim().slice(0, 60)}`;
     },
   ],
   [

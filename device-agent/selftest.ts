@@ -5,7 +5,7 @@ import { AuditLog } from "../common/audit/log";
 import type { OpenAuditDb } from "./audit-db";
 import { makeState } from "./agent";
 import { invoke } from "./invoke";
-import { CHECKS, Skip, type Caller } from "./selftest-checks";
+import { CHECKS, SHELL_EXEC_ARGV, Skip, type Caller } from "./selftest-checks";
 import { manifestSchema } from "./manifest/schema";
 import { resolveRealPath } from "./manifest/resolve";
 import { CAPABILITY_NAMES } from "../common/capabilities";
@@ -30,7 +30,7 @@ export async function runSelfTest(openDb: OpenAuditDb, write: (line: string) => 
       capabilities: { enabled: [...CAPABILITY_NAMES], approval_required: ["proc.kill", "shell.eval"] },
       paths_allowed: [`${dir}/**`],
       default_cwd: dir,
-      shell: { binaries_allowed: [process.execPath] },
+      shell: { binaries_allowed: [SHELL_EXEC_ARGV[0]!] },
       limits: { timeout_ms: 20_000, output_bytes: 4096 },
     });
     const state = makeState(manifest, new AuditLog(db));

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   wireguard-go wireguard-tools openssh-server openssh-client iproute2 iputils-ping procps
   sudo file sqlite3 util-linux ca-certificates curl
+  git qemu-user-static libc6-arm64-cross
 )
 SYNAPSE_VERSION="1.163.2"
 CACHE="${MESHPILOT_CACHE:-$HOME/.cache/meshpilot}"
@@ -39,7 +40,7 @@ if ! "$VENV/bin/python" -c "import synapse" 2>/dev/null; then
   "$VENV/bin/python" -c "import synapse" || { echo "Synapse did not install" >&2; exit 1; }
 fi
 
-if [ ! -f dist/cli/main.js ] || [ -n "$(find cli bot config common state lab bench -name '*.ts' -newer dist/cli/main.js 2>/dev/null | head -1)" ]; then
+if [ ! -f dist/cli/main.js ] || [ -n "$(find cli bot config common state lab bench device-agent -name '*.ts' -newer dist/cli/main.js 2>/dev/null | head -1)" ]; then
   log "building (tsc)"
   npm run -s build
 fi

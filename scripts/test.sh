@@ -8,6 +8,8 @@ source lab/lib.sh
 
 bash scripts/install-deps.sh || exit 1
 npm run -s build || exit 1
+# The device agent executables (e2e runs the built ones; the first build fetches Bun runtimes from npm).
+npm run -s build:agent || exit 1
 
 status=0
 step() { printf '\n== %s\n' "$*"; }
