@@ -5,12 +5,13 @@ import type { Logger } from "../common/log";
 import type { Config, Secrets } from "../config/schema";
 import { openDatabase } from "../state/db";
 import { BOT_MIGRATIONS } from "../state/migrations";
-import { buildCommandTable } from "./commands";
+import { buildServices, type Services } from "./services";
+import { formatSshTarget } from "../ssh/target";
 import { dispatchCommand, type RoomMessage } from "./dispatch";
 import { waitForHomeserver } from "./homeserver";
 import type { MatrixPort } from "./port";
 import { buildRegistration } from "./registration";
-import { reactionContent } from "./reply";
+import { mentionContent, plain, reactionContent } from "./reply";
 import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from "./rooms";
 import { runSafely } from "./safe";
 import { routeSdkLogs } from "./sdk-log";
@@ -47,8 +48,22 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
   });
   const bot = appservice.botIntent;
   const matrix = portFor(bot);
-  const table = buildCommandTable({});
   const operators = new Set(config.operators);
+  let alertsRoomId: string | undefined;
+  const alertOperators = (text: string): void => {
+    runSafely(log, "alert", async () => {
+      if (!alertsRoomId) return;
+      await matrix.send(alertsRoomId, mentionContent(config.operators, plain(text)));
+    });
+  };
+  const services = buildServices(config, db, appservice, log, (error) => {
+    log.warn(
+      { target: formatSshTarget(error.target), expected: error.expected, seen: error.seen },
+      "host key changed; refused",
+    );
+    alertOperators(`[ALERT] ${error.message}`);
+  });
+  const { table } = services;
   const warnedEncrypted = new Set<string>();
 
   const leaveEncryptedRoom = async (roomId: string): Promise<void> => {
@@ -107,21 +122,44 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
   try {
     await waitForHomeserver(config.homeserver.url, config.startup.homeserver_wait_s, log);
     await bot.ensureRegistered();
-    const alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
+    alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
+    await recoverInterruptedRuns(services, alertOperators, log);
     log.info({ alertsRoomId, botUserId: bot.userId }, "meshpilot is running");
     return {
       botUserId: bot.userId,
       alertsRoomId,
       stop: () => {
         appservice.stop();
+        services.close();
         db.close();
         return Promise.resolve();
       },
     };
   } catch (error) {
     appservice.stop();
+    services.close();
     db.close();
     throw error;
+  }
+}
+
+/** A run a crash interrupted is finished from its journal before anything new starts. */
+async function recoverInterruptedRuns(
+  services: Services,
+  tell: (text: string) => void,
+  log: Logger,
+): Promise<void> {
+  const recovered = await services.engine.recover((name, data) =>
+    services.provisioning.pipelineFor(name, data),
+  );
+  for (const run of recovered) {
+    log.warn({ run }, "finished an interrupted provisioning run");
+    const what =
+      run.action === "completed"
+        ? "completed it"
+        : `rolled it back (${run.undone.join(", ") || "nothing to undo"})`;
+    const left = run.undoFailures.length ? ` Could not undo: ${run.undoFailures.join("; ")}.` : "";
+    tell(`meshpilot restarted in the middle of adding ${run.device} and ${what}.${left}`);
   }
 }
 

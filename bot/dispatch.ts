@@ -6,6 +6,8 @@ import type { CommandContext } from "./commands/types";
 import type { MatrixPort } from "./port";
 import { mentionContent, noticeContent, plain } from "./reply";
 import { describeFailure } from "./safe";
+import { ReportedFailure } from "../common/errors";
+import { ProgressMessage } from "./progress";
 
 export interface RoomMessage {
   roomId: string;
@@ -63,6 +65,11 @@ export async function dispatchCommand(deps: DispatchDeps, message: RoomMessage):
     log: runLog,
     reply,
     tell: (r) => matrix.send(message.roomId, mentionContent([message.sender], r)),
+    startProgress: async (r) => {
+      const progress = new ProgressMessage(matrix, message.roomId, runLog);
+      await progress.post(r);
+      return progress;
+    },
   };
   try {
     const args = parseArgs(command, words);
@@ -71,6 +78,11 @@ export async function dispatchCommand(deps: DispatchDeps, message: RoomMessage):
     runLog.info("command finished");
     await matrix.react(message.roomId, message.eventId, REACT_OK);
   } catch (error) {
+    if (error instanceof ReportedFailure) {
+      runLog.info({ reason: error.message }, "command failed (reported)");
+      await matrix.react(message.roomId, message.eventId, REACT_FAILED);
+      return true;
+    }
     const sentence = describeFailure(runLog, `!${command.name}`, error);
     await reply(plain(sentence));
     await matrix.react(message.roomId, message.eventId, REACT_FAILED);

@@ -13,6 +13,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A failure the command has already told the operator about in its own words (e.g. the
+ * outcome of a provisioning run): the dispatcher only marks the command ❌.
+ */
+export class ReportedFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ReportedFailure";
+  }
+}
+
 export function isUserError(error: unknown): error is UserError {
   return error instanceof UserError;
 }

@@ -16,6 +16,32 @@ const httpUrl = z
   .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL")
   .transform((url) => url.replace(/\/+$/, ""));
 
+/** Read-only by default; systemctl, journalctl, ip and ss are narrowed to their reading forms. */
+export const DEFAULT_SSH_BINARIES = [
+  "uname",
+  "df",
+  "du",
+  "ls",
+  "cat",
+  "ps",
+  "uptime",
+  "free",
+  "systemctl",
+  "journalctl",
+  "ip",
+  "ss",
+  "hostname",
+  "whoami",
+  "id",
+  "head",
+  "tail",
+  "wc",
+  "stat",
+  "lsblk",
+  "date",
+] as const;
+export const DEFAULT_SSH_PATHS = ["/home/<user>/**", "/var/log/**", "/etc/**", "/tmp/**"] as const;
+
 const localpart = z.string().regex(/^[a-z0-9._=-]+$/, "must be lower-case letters, digits, . _ = or -");
 
 export const configSchema = z.strictObject({
@@ -46,6 +72,45 @@ export const configSchema = z.strictObject({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
     })
     .default({ level: "info" }),
+  ssh: z
+    .strictObject({
+      /** The bot's private key for SSH to devices (and a remote hub); mode 0600. */
+      key_file: z.string().min(1).optional(),
+      connect_timeout_s: z.number().int().min(1).max(120).default(10),
+      keepalive_s: z.number().int().min(1).max(600).default(15),
+      max_channels_per_host: z.number().int().min(1).max(10).default(4),
+    })
+    .default({ connect_timeout_s: 10, keepalive_s: 15, max_channels_per_host: 4 }),
+  /** Aliases for `--ssh <alias>`: name → user@host[:port]. */
+  ssh_hosts: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "alias names are lower-case letters, digits and -"),
+      z.string().min(3),
+    )
+    .default({}),
+  /** The manifest every SSH-only device starts with; <user> is the SSH user. */
+  ssh_devices: z
+    .strictObject({
+      allowed_binaries: z
+        .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "a bare binary name"))
+        .default([...DEFAULT_SSH_BINARIES]),
+      paths_allowed: z
+        .array(z.string().startsWith("/", "an absolute glob such as /var/log/**"))
+        .default([...DEFAULT_SSH_PATHS]),
+      max_output_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(64 * 1024),
+      timeout_s: z.number().int().min(1).max(600).default(20),
+    })
+    .default({
+      allowed_binaries: [...DEFAULT_SSH_BINARIES],
+      paths_allowed: [...DEFAULT_SSH_PATHS],
+      max_output_bytes: 64 * 1024,
+      timeout_s: 20,
+    }),
   startup: z
     .strictObject({
       /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */

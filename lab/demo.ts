@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   console.log(`
 The lab is still running, and so is the bot (pid ${pid}, log ${logFile}).
 Look around with Element (web or desktop, on this machine):
-  homeserver  ${facts.homeserverUrl}
+  homeserver  ${facts.homeserverUrlLocal}
   user        ${facts.operator.user}   (${facts.operator.userId})
   password    ${facts.operator.password}
   room        ${facts.alertsAlias}

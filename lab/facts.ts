@@ -6,7 +6,10 @@ import { readEnv } from "../common/env";
 export interface LabFacts {
   labDir: string;
   repo: string;
+  /** Reachable from the root namespace and from inside hub. */
   homeserverUrl: string;
+  /** Loopback address of the homeserver, for Element on this machine. */
+  homeserverUrlLocal: string;
   serverName: string;
   botConfig: string;
   botUserId: string;

@@ -29,3 +29,56 @@ log() { printf '[lab] %s\n' "$*"; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 netns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# start_sshd HOST LISTEN-IP PRIVATE(0|1) [HOSTKEY]: one sshd for a lab host, in its netns.
+mkdir -p /run/sshd
+start_sshd() {
+  local host="$1" ip="$2" private="$3" dir="$LAB_DIR/hosts/$1"
+  local hostkey="${4:-$LAB_DIR/hosts/$1/ssh/host_ed25519_key}"
+  mkdir -p "$dir/ssh"
+  pid_alive "$dir/sshd.pid" && return 0
+  [ -f "$hostkey" ] || ssh-keygen -q -t ed25519 -N "" -C "$host" -f "$hostkey"
+  install -m 644 "$LAB_DIR/bot/id_ed25519.pub" "$dir/ssh/authorized_keys"
+  cat > "$dir/sshd_config" <<CONF
+ListenAddress $ip:22
+HostKey $hostkey
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+LogLevel VERBOSE
+CONF
+  if [ "$private" = 1 ]; then
+    # A PC of its own: private /home, /etc/wireguard and /run/wireguard (wireguard-go's
+    # control sockets), so every host can use the same interface name, as real PCs do.
+    mkdir -p "$dir/home" "$dir/etc-wireguard"
+    for user in "$ADMIN_USER" "$VIEWER_USER"; do
+      mkdir -p "$dir/home/$user" && chown "$user:$user" "$dir/home/$user" && chmod 750 "$dir/home/$user"
+    done
+    chmod 700 "$dir/etc-wireguard"
+    ip netns exec "$host" unshare -m --propagation private sh -c "
+      mount --bind '$dir/home' /home &&
+      mount --bind '$dir/etc-wireguard' /etc/wireguard &&
+      mkdir -p /run/wireguard && mount -t tmpfs -o mode=755 tmpfs /run/wireguard &&
+      exec /usr/sbin/sshd -f '$dir/sshd_config' -E '$dir/sshd.log'"
+  else
+    ip netns exec "$host" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
+  fi
+  for _ in $(seq 50); do pid_alive "$dir/sshd.pid" && return 0; sleep 0.1; done
+  die "sshd for $host did not start: see $dir/sshd.log"
+}
+
+host_ip() { if [ "$1" = hub ]; then echo "$HUB_LAN_IP"; else echo "${PC_IP[$1]}"; fi; }
+
+# stop_sshd HOST: the listener and every session it spawned (all sshd processes in the netns).
+stop_sshd() {
+  local pids
+  pids=$(for p in $(ip netns pids "$1" 2>/dev/null); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ] && echo "$p"; done)
+  [ -n "$pids" ] && kill $pids 2>/dev/null
+  for _ in $(seq 50); do pid_alive "$LAB_DIR/hosts/$1/sshd.pid" || break; sleep 0.1; done
+  rm -f "$LAB_DIR/hosts/$1/sshd.pid"
+}

@@ -58,46 +58,7 @@ for pc in "${PCS[@]}"; do
   ip -n "$pc" route add default via "$HUB_LAN_IP"
 done
 
-# --- one sshd per host, each with its own host key -------------------------------------
-mkdir -p /run/sshd
-start_sshd() { # host listen-ip private-mounts(0|1)
-  local host="$1" ip="$2" private="$3" dir="$LAB_DIR/hosts/$1"
-  mkdir -p "$dir/ssh"
-  pid_alive "$dir/sshd.pid" && return 0
-  [ -f "$dir/ssh/host_ed25519_key" ] || ssh-keygen -q -t ed25519 -N "" -C "$host" -f "$dir/ssh/host_ed25519_key"
-  install -m 644 "$LAB_DIR/bot/id_ed25519.pub" "$dir/ssh/authorized_keys"
-  cat > "$dir/sshd_config" <<CONF
-ListenAddress $ip:22
-HostKey $dir/ssh/host_ed25519_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-AcceptEnv LANG LC_*
-Subsystem sftp /usr/lib/openssh/sftp-server
-LogLevel VERBOSE
-CONF
-  if [ "$private" = 1 ]; then
-    # A PC of its own: private /home, /etc/wireguard and /run/wireguard (wireguard-go's
-    # control sockets), so every host can use the same interface name, as real PCs do.
-    mkdir -p "$dir/home" "$dir/etc-wireguard"
-    for user in "$ADMIN_USER" "$VIEWER_USER"; do
-      mkdir -p "$dir/home/$user" && chown "$user:$user" "$dir/home/$user" && chmod 750 "$dir/home/$user"
-    done
-    chmod 700 "$dir/etc-wireguard"
-    ip netns exec "$host" unshare -m --propagation private sh -c "
-      mount --bind '$dir/home' /home &&
-      mount --bind '$dir/etc-wireguard' /etc/wireguard &&
-      mkdir -p /run/wireguard && mount -t tmpfs -o mode=755 tmpfs /run/wireguard &&
-      exec /usr/sbin/sshd -f '$dir/sshd_config' -E '$dir/sshd.log'"
-  else
-    ip netns exec "$host" /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log"
-  fi
-  for _ in $(seq 50); do pid_alive "$dir/sshd.pid" && return 0; sleep 0.1; done
-  die "sshd for $host did not start: see $dir/sshd.log"
-}
+# --- one sshd per host, each with its own host key (start_sshd is in lib.sh) ---------
 mkdir -p /etc/wireguard
 start_sshd hub "$HUB_LAN_IP" 0
 for pc in "${PCS[@]}"; do start_sshd "$pc" "${PC_IP[$pc]}" 1; done
@@ -127,6 +88,10 @@ appservice:
 operators:
   - "@$OPERATOR_USER:$SERVER_NAME"
 state_dir: $LAB_DIR/bot-state
+ssh:
+  key_file: $LAB_DIR/bot/id_ed25519
+ssh_hosts:
+  pc2-viewer: $VIEWER_USER@${PC_IP[pc2]}
 log:
   level: info
 startup:
@@ -231,11 +196,14 @@ register "$OPERATOR_USER" "$OPERATOR_PASSWORD" 1
 register "$STRANGER_USER" "$STRANGER_PASSWORD" 0
 
 # --- facts for the tests, demo and benchmarks -----------------------------------------
+# homeserverUrl works from the root namespace and from inside hub (where the e2e tests
+# run, beside the bot); homeserverUrlLocal is what Element on this machine uses.
 cat > "$LAB_DIR/lab.json" <<JSON
 {
   "labDir": "$LAB_DIR",
   "repo": "$REPO",
-  "homeserverUrl": "http://127.0.0.1:$HS_PORT",
+  "homeserverUrl": "http://$ROOT_IP:$HS_PORT",
+  "homeserverUrlLocal": "http://127.0.0.1:$HS_PORT",
   "serverName": "$SERVER_NAME",
   "botConfig": "$LAB_DIR/meshpilot.yaml",
   "botUserId": "@meshpilot:$SERVER_NAME",

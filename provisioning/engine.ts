@@ -15,6 +15,8 @@ export interface Step<D> {
   undo(ctx: StepContext<D>): Promise<string | void>;
   /** Whether the effect of this step is in place, for a re-run on a live device. */
   check?(ctx: StepContext<D>): Promise<CheckResult>;
+  /** Puts a missing effect back on a live device; defaults to do. Returns what was repaired. */
+  repair?(ctx: StepContext<D>): Promise<string | void>;
 }
 
 export type CheckResult = { ok: true } | { ok: false; problem: string };

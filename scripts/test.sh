@@ -29,7 +29,10 @@ else
   echo "not root: the lab cannot be brought up here; e2e tests will skip (CI runs them as root)"
 fi
 step "e2e tests (lab)"
-npx jest --selectProjects e2e --ci --runInBand --json --outputFile="$REPORTS/e2e.json" || status=1
+# The tests talk to lab hosts, so they run where the bot runs: inside the hub namespace.
+in_hub=()
+[ "$(id -u)" = 0 ] && ip netns list 2>/dev/null | grep -qw hub && in_hub=(ip netns exec hub)
+"${in_hub[@]}" npx jest --selectProjects e2e --ci --runInBand --json --outputFile="$REPORTS/e2e.json" || status=1
 if [ "$(id -u)" = 0 ] && [ "$lab_was_up" = 0 ] && [ "${MESHPILOT_KEEP_LAB:-}" != 1 ]; then
   step "lab down"; bash lab/down.sh || status=1
 fi

@@ -46,4 +46,30 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    db.exec(`
+      CREATE TABLE host_keys (
+        host TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        pinned_at INTEGER NOT NULL
+      );
+      CREATE TABLE devices (
+        name TEXT PRIMARY KEY,
+        backend TEXT NOT NULL CHECK (backend IN ('wg', 'ssh')),
+        status TEXT NOT NULL CHECK (status IN ('provisioning', 'live', 'revoked')),
+        ssh_user TEXT,
+        ssh_host TEXT,
+        ssh_port INTEGER,
+        os TEXT,
+        arch TEXT,
+        os_pretty TEXT,
+        agent_user_id TEXT,
+        room_id TEXT,
+        mesh_ip TEXT,
+        manifest TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `);
+  },
 ];

@@ -1,11 +1,20 @@
+import { addPcCommand, type AddPcDeps } from "./add-pc";
+import { auditCommand, type AuditDeps } from "./audit";
 import { helpCommand } from "./help";
 import { createCommandTable, type CommandTable } from "./table";
 
-/** What the commands need from the rest of the bot; grows as commands are added. */
-export type CommandDeps = Record<string, never>;
+/** What the commands need from the rest of the bot. */
+export interface CommandDeps {
+  addPc: AddPcDeps;
+  audit: AuditDeps;
+}
 
 /** Every command the bot knows, in the order !help lists them. */
-export function buildCommandTable(_deps: CommandDeps): CommandTable {
-  const table: CommandTable = createCommandTable([helpCommand(() => table)]);
+export function buildCommandTable(deps: CommandDeps): CommandTable {
+  const table: CommandTable = createCommandTable([
+    helpCommand(() => table),
+    addPcCommand(deps.addPc),
+    auditCommand(deps.audit),
+  ]);
   return table;
 }

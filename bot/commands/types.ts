@@ -34,6 +34,13 @@ export interface CommandContext {
   reply(reply: Reply): Promise<string>;
   /** An m.text in that room mentioning the sender: reaches the phone. */
   tell(reply: Reply): Promise<string>;
+  /** A notice that is then edited in place (coalesced) as a job runs. */
+  startProgress(reply: Reply): Promise<ProgressHandle>;
+}
+
+export interface ProgressHandle {
+  update(reply: Reply): void;
+  finish(reply: Reply): Promise<void>;
 }
 
 export interface Command {

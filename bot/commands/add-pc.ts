@@ -1,0 +1,83 @@
+import { ReportedFailure, UserError } from "../../common/errors";
+import type { ProvisioningService } from "../../provisioning/service";
+import { plain } from "../reply";
+import { RunChecklist, failureSentence } from "../run-render";
+import type { Command } from "./types";
+
+export interface AddPcDeps {
+  provisioning: ProvisioningService;
+  roomAlias(device: string): string;
+}
+
+/** `!add-pc <name> --via ssh --ssh user@host` — one command, one edited progress notice, one outcome that pushes. */
+export function addPcCommand(deps: AddPcDeps): Command {
+  return {
+    name: "add-pc",
+    summary: "add a PC: --via ssh (read-only over SSH, nothing installed)",
+    usage: "!add-pc <name> --via wg|ssh --ssh user@host[:port]|<alias> [--key PATH]",
+    args: {
+      positionals: [{ name: "name", required: true }],
+      flags: {
+        via: { takesValue: true, choices: ["wg", "ssh"], required: true },
+        ssh: { takesValue: true },
+        key: { takesValue: true },
+        os: { takesValue: true },
+        arch: { takesValue: true },
+      },
+    },
+    async run(ctx, args) {
+      const name = args.positionals.name!;
+      const via = args.flags.via as string;
+      const ssh = args.flags.ssh;
+      if (via === "wg") {
+        throw new UserError(
+          `--via wg is not available in this build yet — add ${name} with --via ssh for now (read-only tools over SSH)`,
+        );
+      }
+      if (typeof ssh !== "string")
+        throw new UserError(`--via ssh needs --ssh user@host[:port] (or an alias from ssh_hosts)`);
+      const prepared = deps.provisioning.prepareSsh({
+        name,
+        ssh,
+        ...(typeof args.flags.key === "string" ? { keyFile: args.flags.key } : {}),
+      });
+      const checklist = new RunChecklist(`adding ${name} (SSH-only)`);
+      const progress = await ctx.startProgress(checklist.render());
+      const result = await prepared.execute((event) => {
+        checklist.apply(event);
+        progress.update(checklist.render());
+      });
+      const alias = deps.roomAlias(name);
+      switch (result.kind) {
+        case "already_live":
+          await progress.finish(
+            plain(`${name} is already live — nothing changed. Its agent is in ${alias}.`),
+          );
+          return;
+        case "repaired": {
+          const fixed = result.report.repaired.map(
+            (r) => `${r.step}: ${r.problem}${r.action ? ` → ${r.action}` : ""}`,
+          );
+          const failed = result.report.failed.map(
+            (f) => `${f.step}: ${f.problem} (repair failed: ${f.reason})`,
+          );
+          const text = [`${name} was live but broken; repaired:`, ...fixed, ...failed].join("\n");
+          await progress.finish(plain(text));
+          await ctx.tell(plain(text));
+          if (failed.length > 0) throw new ReportedFailure("repair incomplete");
+          return;
+        }
+        case "added":
+          await progress.finish(checklist.render(`✓ agent-${name} live — say hi in ${alias}`));
+          await ctx.tell(plain(`✓ agent-${name} live — say hi in ${alias}`));
+          return;
+        case "failed": {
+          const sentence = failureSentence(result.outcome, result.total);
+          await progress.finish(checklist.render(sentence));
+          await ctx.tell(plain(sentence));
+          throw new ReportedFailure(sentence);
+        }
+      }
+    },
+  };
+}

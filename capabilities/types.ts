@@ -1,0 +1,30 @@
+/**
+ * A tool the per-device agent can call: a plain value. The same shape for both backends
+ * (signed HTTP to the device agent, or SSH with bot-side audit).
+ */
+export interface Tool<I = Record<string, unknown>> {
+  name: string;
+  description: string;
+  /** JSON schema of the input, as given to the model. */
+  inputSchema: Record<string, unknown>;
+  needsApproval: boolean;
+  timeoutMs: number;
+  execute(input: I, ctx: ToolContext): Promise<ToolResult>;
+}
+
+export interface ToolContext {
+  /** Who asked: the operator's MXID (through the agent). */
+  caller: string;
+}
+
+export interface ToolResult {
+  ok: boolean;
+  /** What the model (and the room) may see; already capped. */
+  output: string;
+  truncated?: boolean;
+  exitCode?: number | null;
+  /** Set when policy refused the call: the reason, in plain words. */
+  refusal?: string;
+  /** The audit entry written for this call before it ran (or was refused). */
+  auditId?: number;
+}

@@ -1,0 +1,216 @@
+import { UserError } from "../common/errors";
+import type { Config } from "../config/schema";
+import type { SshManifest } from "../capabilities/ssh/policy";
+import { connectSsh } from "../ssh/connect";
+import { execRemote } from "../ssh/exec";
+import type { HostKeyStore } from "../ssh/host-keys";
+import { formatSshTarget, hostKeyId, type SshTarget } from "../ssh/target";
+import type { DeviceStore } from "../state/devices";
+import type { CheckResult, Pipeline, Step } from "./engine";
+import type { MatrixProvisioner } from "./ports";
+
+/** What an SSH-only add keeps in the journal: enough for every undo. */
+export interface SshAddData {
+  name: string;
+  target: SshTarget;
+  keyFile: string;
+  claimed?: boolean;
+  /** The host key id pinned by this run (undo forgets it); absent when it was pinned before. */
+  pinnedByRun?: string;
+  fingerprint?: string;
+  os?: string;
+  arch?: string;
+  osPretty?: string;
+  roomId?: string;
+}
+
+export interface SshPipelineDeps {
+  config: Readonly<Config>;
+  devices: DeviceStore;
+  hostKeys: HostKeyStore;
+  matrix: MatrixProvisioner;
+  readKey: (path: string) => Buffer;
+}
+
+export const SSH_PIPELINE = "add-ssh";
+
+/** Reachability, host key pin, agent user, room, hello: nothing is installed or changed on the host. */
+export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
+  const { devices, hostKeys, matrix } = deps;
+  const steps: Step<SshAddData>[] = [
+    {
+      name: "reserving the name",
+      do: (ctx) => {
+        if (!devices.claim(ctx.data.name, "ssh")) throw nameTaken(devices, ctx.data.name);
+        ctx.data.claimed = true;
+        return Promise.resolve();
+      },
+      undo: (ctx) => {
+        if (!ctx.data.claimed) return Promise.resolve();
+        devices.remove(ctx.data.name);
+        return Promise.resolve("name released");
+      },
+    },
+    {
+      name: "checking SSH reachability",
+      do: async (ctx) => {
+        const { target } = ctx.data;
+        const id = hostKeyId(target);
+        const pinned = hostKeys.get(id);
+        const probe = await probeHost(deps, target, pinned);
+        if (!pinned) {
+          ctx.data.pinnedByRun = id;
+          ctx.save();
+          hostKeys.pin(id, probe.fingerprint);
+        }
+        Object.assign(ctx.data, {
+          fingerprint: probe.fingerprint,
+          os: probe.os,
+          arch: probe.arch,
+          osPretty: probe.osPretty,
+        });
+        return `${probe.osPretty}, ${probe.arch}`;
+      },
+      undo: (ctx) => {
+        if (!ctx.data.pinnedByRun) return Promise.resolve();
+        hostKeys.forget(ctx.data.pinnedByRun);
+        return Promise.resolve("host key unpinned");
+      },
+      check: async (ctx): Promise<CheckResult> => {
+        try {
+          await probeHost(deps, ctx.data.target, hostKeys.get(hostKeyId(ctx.data.target)));
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, problem: error instanceof Error ? error.message : String(error) };
+        }
+      },
+    },
+    {
+      name: `creating the agent user`,
+      do: async (ctx) => {
+        await matrix.ensureAgentUser(ctx.data.name, `agent-${ctx.data.name}`);
+        return matrix.agentUserId(ctx.data.name);
+      },
+      undo: (ctx) => matrix.retireAgentUser(ctx.data.name),
+    },
+    {
+      name: "creating the device room",
+      do: async (ctx) => {
+        ctx.save();
+        ctx.data.roomId = await matrix.createDeviceRoom(
+          ctx.data.name,
+          `device ${ctx.data.name}`,
+          roomTopic(ctx.data),
+        );
+        return matrix.roomAlias(ctx.data.name);
+      },
+      undo: (ctx) => matrix.removeDeviceRoom(ctx.data.name, ctx.data.roomId),
+      check: (ctx) =>
+        ctx.data.roomId
+          ? matrix.checkDeviceRoom(ctx.data.name, ctx.data.roomId)
+          : Promise.resolve({ ok: false, problem: "no room" }),
+    },
+    {
+      name: "saying hello",
+      do: async (ctx) => {
+        const { data } = ctx;
+        const manifest = sshManifestFor(deps.config, data.target.user);
+        devices.update(data.name, {
+          status: "live",
+          ssh_user: data.target.user,
+          ssh_host: data.target.host,
+          ssh_port: data.target.port,
+          os: data.os ?? null,
+          arch: data.arch ?? null,
+          os_pretty: data.osPretty ?? null,
+          agent_user_id: matrix.agentUserId(data.name),
+          room_id: data.roomId ?? null,
+          manifest: JSON.stringify(manifest),
+        });
+        await matrix.postAsAgent(data.name, data.roomId!, helloText(data, manifest));
+      },
+      undo: () => Promise.resolve(),
+      check: (ctx) =>
+        Promise.resolve(
+          devices.get(ctx.data.name)?.status === "live"
+            ? { ok: true }
+            : { ok: false, problem: "device not marked live" },
+        ),
+    },
+  ];
+  return { name: SSH_PIPELINE, steps };
+}
+
+export function sshManifestFor(config: Readonly<Config>, user: string): SshManifest {
+  const settings = config.ssh_devices;
+  return {
+    user,
+    allowedBinaries: [...settings.allowed_binaries],
+    pathsAllowed: settings.paths_allowed.map((p) => p.replace(/<user>/g, user)),
+    maxOutputBytes: settings.max_output_bytes,
+    timeoutS: settings.timeout_s,
+  };
+}
+
+interface Probe {
+  fingerprint: string;
+  os: string;
+  arch: string;
+  osPretty: string;
+}
+
+/** Connects non-interactively (key auth only, pinned host key) and reads what the host is. */
+async function probeHost(
+  deps: SshPipelineDeps,
+  target: SshTarget,
+  pinned: string | undefined,
+): Promise<Probe> {
+  const { client, fingerprint } = await connectSsh({
+    target,
+    privateKey: deps.readKey(deps.config.ssh.key_file!),
+    expectedFingerprint: pinned,
+    readyTimeoutMs: deps.config.ssh.connect_timeout_s * 1000,
+  });
+  try {
+    const result = await execRemote(
+      client,
+      'uname -s; uname -m; (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")',
+      {
+        timeoutMs: 10_000,
+        maxBytes: 4096,
+      },
+    );
+    const [os = "", arch = "", pretty = ""] = result.stdout.split("\n").map((l) => l.trim());
+    if (result.exitCode !== 0 && !os) {
+      throw new UserError(
+        `${formatSshTarget(target)} answered SSH but has no uname — SSH-only devices need a Unix-like system (Linux, macOS, BSD)`,
+      );
+    }
+    return { fingerprint, os: os.toLowerCase(), arch, osPretty: pretty || os };
+  } finally {
+    client.end();
+  }
+}
+
+function roomTopic(data: SshAddData): string {
+  return `meshpilot agent for ${data.name} — SSH-only, read-only (${formatSshTarget(data.target)})`;
+}
+
+function nameTaken(devices: DeviceStore, name: string): UserError {
+  const existing = devices.get(name);
+  const what = existing?.backend === "wg" ? "a WireGuard device" : "an SSH device";
+  const hint =
+    existing?.status === "provisioning"
+      ? "it is being added right now"
+      : `!revoke ${name} first, or pick another name`;
+  return new UserError(`${name} is already ${what} — ${hint}`);
+}
+
+function helloText(data: SshAddData, manifest: SshManifest): string {
+  return (
+    `Hello! I'm agent-${data.name}, the agent for ${data.name} (${data.osPretty ?? data.os}, ${data.arch}), ` +
+    `reached over SSH as ${formatSshTarget(data.target)}. I only read: I can run ${manifest.allowedBinaries.join(", ")} ` +
+    `and look at files under ${manifest.pathsAllowed.join(", ")}. Every call I make is audited (!audit ${data.name}). ` +
+    `Ask me what you want to know about this machine.`
+  );
+}

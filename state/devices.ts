@@ -1,0 +1,77 @@
+import type { Db } from "./db";
+
+export type Backend = "wg" | "ssh";
+export type DeviceStatus = "provisioning" | "live" | "revoked";
+
+export interface Device {
+  name: string;
+  backend: Backend;
+  status: DeviceStatus;
+  ssh_user: string | null;
+  ssh_host: string | null;
+  ssh_port: number | null;
+  os: string | null;
+  arch: string | null;
+  os_pretty: string | null;
+  agent_user_id: string | null;
+  room_id: string | null;
+  mesh_ip: string | null;
+  /** JSON of the device's manifest (for SSH devices: the bot-side policy). */
+  manifest: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type DeviceUpdate = Partial<Omit<Device, "name" | "created_at" | "updated_at">>;
+
+const UPDATABLE = [
+  "backend",
+  "status",
+  "ssh_user",
+  "ssh_host",
+  "ssh_port",
+  "os",
+  "arch",
+  "os_pretty",
+  "agent_user_id",
+  "room_id",
+  "mesh_ip",
+  "manifest",
+] as const;
+
+/** The devices the bot knows, one row each. A name is held from the first step of !add-pc. */
+export class DeviceStore {
+  constructor(private readonly db: Db) {}
+
+  get(name: string): Device | undefined {
+    return this.db.prepare("SELECT * FROM devices WHERE name = ?").get(name) as Device | undefined;
+  }
+
+  list(): Device[] {
+    return this.db.prepare("SELECT * FROM devices ORDER BY name").all() as Device[];
+  }
+
+  /** Holds the name for a device being provisioned; false when the name is taken. */
+  claim(name: string, backend: Backend): boolean {
+    const now = Date.now();
+    const result = this.db
+      .prepare(
+        "INSERT INTO devices (name, backend, status, created_at, updated_at) VALUES (?, ?, 'provisioning', ?, ?) ON CONFLICT (name) DO NOTHING",
+      )
+      .run(name, backend, now, now);
+    return result.changes === 1;
+  }
+
+  update(name: string, changes: DeviceUpdate): void {
+    const keys = UPDATABLE.filter((k) => k in changes);
+    if (keys.length === 0) return;
+    const values = keys.map((k) => changes[k] ?? null);
+    this.db
+      .prepare(`UPDATE devices SET ${keys.map((k) => `${k} = ?`).join(", ")}, updated_at = ? WHERE name = ?`)
+      .run(...values, Date.now(), name);
+  }
+
+  remove(name: string): void {
+    this.db.prepare("DELETE FROM devices WHERE name = ?").run(name);
+  }
+}
