@@ -13,6 +13,7 @@ import type { MatrixPort } from "./port";
 import { buildRegistration } from "./registration";
 import { mentionContent, plain, reactionContent } from "./reply";
 import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from "./rooms";
+import { MessageRouter } from "./router";
 import { runSafely } from "./safe";
 import { routeSdkLogs } from "./sdk-log";
 import { SqliteAppserviceStorage } from "./storage";
@@ -64,6 +65,13 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     alertOperators(`[ALERT] ${error.message}`);
   });
   const { table } = services;
+  const router = new MessageRouter({
+    operators,
+    botRooms: () => bot.getJoinedRooms(),
+    deviceForRoom: (roomId) => services.devices.byRoom(roomId),
+    dispatchCommand: (message) => dispatchCommand({ table, operators, matrix, log }, message),
+    log,
+  });
   const warnedEncrypted = new Set<string>();
 
   const leaveEncryptedRoom = async (roomId: string): Promise<void> => {
@@ -78,8 +86,7 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     runSafely(log, "room.message", async () => {
       const message = toRoomMessage(roomId, event);
       if (!message || message.sender === bot.userId || appservice.isNamespacedUser(message.sender)) return;
-      if (!(await bot.getJoinedRooms()).includes(roomId)) return;
-      await dispatchCommand({ table, operators, matrix, log }, message);
+      await router.route(message);
     });
   });
 

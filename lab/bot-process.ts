@@ -11,6 +11,8 @@ import {
 import { join } from "node:path";
 import type { LabFacts } from "./facts";
 
+const LOCK_WAIT_MS = 15 * 60_000;
+
 /**
  * The real bot, run as the built executable inside the hub namespace, as it runs on a
  * hub. Its JSON log goes to a file (kept for inspection) and is watched for readiness.
@@ -32,7 +34,7 @@ export class BotProcess {
     rmSync(stateDir, { recursive: true, force: true });
   }
 
-  async start(timeoutMs = 60_000): Promise<void> {
+  async start(timeoutMs = 60_000 + LOCK_WAIT_MS): Promise<void> {
     // One bot per lab: the demo's detached bot would hold the appservice port.
     await stopBotDaemon(this.facts);
     mkdirSync(join(this.facts.labDir, "logs"), { recursive: true });

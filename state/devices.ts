@@ -47,6 +47,12 @@ export class DeviceStore {
     return this.db.prepare("SELECT * FROM devices WHERE name = ?").get(name) as Device | undefined;
   }
 
+  /** The live device whose room this is, if any. */
+  byRoom(roomId: string): Device | undefined {
+    return this.db.prepare("SELECT * FROM devices WHERE room_id = ? AND status = 'live'").get(roomId) as
+      Device | undefined;
+  }
+
   list(): Device[] {
     return this.db.prepare("SELECT * FROM devices ORDER BY name").all() as Device[];
   }
