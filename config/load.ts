@@ -78,6 +78,10 @@ export function parseConfig(text: string, file = "<config>"): LoadedConfig {
     config.appservice.as_token_file = resolveFrom(file, config.appservice.as_token_file);
   if (config.appservice.hs_token_file)
     config.appservice.hs_token_file = resolveFrom(file, config.appservice.hs_token_file);
+  if (config.mesh) {
+    config.mesh.hub_config_file = resolveFrom(file, config.mesh.hub_config_file);
+    config.mesh.agent_dir = resolveFrom(file, config.mesh.agent_dir);
+  }
   return { config: deepFreeze(config), warnings };
 }
 

@@ -111,6 +111,39 @@ export const configSchema = z.strictObject({
       max_output_bytes: 64 * 1024,
       timeout_s: 20,
     }),
+  /** The WireGuard mesh; required for `--via wg`. */
+  mesh: z
+    .strictObject({
+      interface: z
+        .string()
+        .regex(/^[a-zA-Z0-9_=+.-]{1,15}$/, "an interface name such as mesh0")
+        .default("mesh0"),
+      /** The mesh subnet in CIDR form; the hub has hub_address, devices get the rest. */
+      subnet: z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-9]|30)$/, "an IPv4 subnet such as 10.42.0.0/24"),
+      hub_address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "an IPv4 address inside subnet"),
+      /** What devices dial: the hub's public address and WireGuard port. */
+      endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port"),
+      /** local: the bot runs on the hub; ssh: the hub is reached over SSH (hub_ssh). */
+      hub_mode: z.enum(["local", "ssh"]).default("local"),
+      hub_ssh: z.string().optional(),
+      /** The hub's wg-quick file, kept in step with enrolled peers so a reboot keeps them. */
+      hub_config_file: z.string().min(1),
+      /** The device agent's port on each device's mesh IP. */
+      agent_port: z.number().int().min(1).max(65535).default(7700),
+      persistent_keepalive_s: z.number().int().min(0).max(3600).default(25),
+      /** On devices without the kernel module, wg-quick's userspace implementation (e.g. wireguard-go). */
+      client_userspace: z
+        .string()
+        .regex(/^[a-z0-9_-]+$/)
+        .optional(),
+      /** Where the device agent executables are (npm run build:agent). */
+      agent_dir: z.string().min(1).default("dist/agent"),
+      /** How long to wait for the first handshake and /health after starting the agent. */
+      ready_timeout_s: z.number().int().min(5).max(600).default(60),
+    })
+    .optional(),
   startup: z
     .strictObject({
       /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
