@@ -7,6 +7,8 @@ export interface Env {
   asToken: string | undefined;
   /** Overrides `appservice.hs_token_file`. */
   hsToken: string | undefined;
+  /** Overrides `llm.api_key_file`: MESHPILOT_LLM_API_KEY, else ANTHROPIC_API_KEY. */
+  llmApiKey: string | undefined;
   /** Overrides `log.level`. */
   logLevel: string | undefined;
   /** True when running under CI: lab-dependent tests must fail rather than skip. */
@@ -25,6 +27,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
   return {
     asToken: nonEmpty(source.MESHPILOT_AS_TOKEN),
     hsToken: nonEmpty(source.MESHPILOT_HS_TOKEN),
+    llmApiKey: nonEmpty(source.MESHPILOT_LLM_API_KEY) ?? nonEmpty(source.ANTHROPIC_API_KEY),
     logLevel: nonEmpty(source.MESHPILOT_LOG_LEVEL),
     ci: source.CI === "true" || source.CI === "1",
     labDir: nonEmpty(source.MESHPILOT_LAB_DIR) ?? "/var/lib/meshpilot-lab",

@@ -78,6 +78,7 @@ export function parseConfig(text: string, file = "<config>"): LoadedConfig {
     config.appservice.as_token_file = resolveFrom(file, config.appservice.as_token_file);
   if (config.appservice.hs_token_file)
     config.appservice.hs_token_file = resolveFrom(file, config.appservice.hs_token_file);
+  if (config.llm?.api_key_file) config.llm.api_key_file = resolveFrom(file, config.llm.api_key_file);
   if (config.mesh) {
     config.mesh.hub_config_file = resolveFrom(file, config.mesh.hub_config_file);
     config.mesh.agent_dir = resolveFrom(file, config.mesh.agent_dir);
@@ -96,29 +97,42 @@ export function loadSecrets(config: Readonly<Config>, env: Env): Secrets {
   ): string => {
     if (value) return value;
     if (!file) {
-      problems.push(`appservice.${key}: not set — point it at a file holding the token, or set ${envName}`);
+      problems.push(`${key}: not set — point it at a file holding the token, or set ${envName}`);
       return "";
     }
     try {
       const mode = statSync(file).mode & 0o777;
       if ((mode & 0o077) !== 0) {
         problems.push(
-          `appservice.${key}: ${file} is readable by others (mode ${mode.toString(8)}) — run chmod 600 ${file}`,
+          `${key}: ${file} is readable by others (mode ${mode.toString(8)}) — run chmod 600 ${file}`,
         );
         return "";
       }
       const token = readFileSync(file, "utf8").trim();
-      if (!token) problems.push(`appservice.${key}: ${file} is empty`);
+      if (!token) problems.push(`${key}: ${file} is empty`);
       return token;
     } catch (error) {
-      problems.push(`appservice.${key}: cannot read ${file} (${errorCode(error)})`);
+      problems.push(`${key}: cannot read ${file} (${errorCode(error)})`);
       return "";
     }
   };
-  const asToken = read(env.asToken, config.appservice.as_token_file, "as_token_file", "MESHPILOT_AS_TOKEN");
-  const hsToken = read(env.hsToken, config.appservice.hs_token_file, "hs_token_file", "MESHPILOT_HS_TOKEN");
+  const asToken = read(
+    env.asToken,
+    config.appservice.as_token_file,
+    "appservice.as_token_file",
+    "MESHPILOT_AS_TOKEN",
+  );
+  const hsToken = read(
+    env.hsToken,
+    config.appservice.hs_token_file,
+    "appservice.hs_token_file",
+    "MESHPILOT_HS_TOKEN",
+  );
+  const llmApiKey = config.llm
+    ? read(env.llmApiKey, config.llm.api_key_file, "llm.api_key_file", "MESHPILOT_LLM_API_KEY")
+    : undefined;
   if (problems.length > 0) throw new ConfigError("secrets", problems);
-  return { asToken, hsToken };
+  return { asToken, hsToken, ...(llmApiKey ? { llmApiKey } : {}) };
 }
 
 function describe(issue: z.core.$ZodIssue, where: (path: Path) => string, data: unknown): string {

@@ -144,6 +144,27 @@ export const configSchema = z.strictObject({
       ready_timeout_s: z.number().int().min(5).max(600).default(60),
     })
     .optional(),
+  /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
+  llm: z
+    .strictObject({
+      model: z.string().min(1).default("claude-sonnet-4-5"),
+      /** The API key, mode 0600; MESHPILOT_LLM_API_KEY (or ANTHROPIC_API_KEY) overrides it. */
+      api_key_file: z.string().min(1).optional(),
+      base_url: httpUrl.default("https://api.anthropic.com"),
+      max_tokens: z.number().int().min(64).max(64_000).default(2048),
+      /** Model → tools → model rounds in one turn before the agent stops and says so. */
+      max_tool_rounds: z.number().int().min(1).max(50).default(8),
+      history_max_turns: z.number().int().min(0).max(500).default(20),
+      history_max_tokens: z.number().int().min(500).max(500_000).default(24_000),
+      /** Tool output longer than this is cut, with a marker, before the model or the room sees it. */
+      tool_output_max_chars: z.number().int().min(200).max(200_000).default(8000),
+      request_timeout_s: z.number().int().min(1).max(900).default(120),
+      /** Retries of one model request on connection errors, timeouts, 429, 5xx and 529. */
+      retries: z.number().int().min(0).max(10).default(3),
+      retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
+      approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
+    })
+    .optional(),
   startup: z
     .strictObject({
       /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
@@ -158,4 +179,6 @@ export type Config = z.output<typeof configSchema>;
 export interface Secrets {
   asToken: string;
   hsToken: string;
+  /** The model API key, when an llm section is configured. */
+  llmApiKey?: string;
 }
