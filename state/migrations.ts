@@ -72,4 +72,29 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    // Per-device agents: one row per finished turn (its messages as JSON, so whole turns are
+    // dropped together and tool_use/tool_result pairs never split), and approval requests.
+    db.exec(`
+      CREATE TABLE agent_turns (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id TEXT NOT NULL,
+        messages TEXT NOT NULL,
+        tokens INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX agent_turns_room ON agent_turns (room_id, id);
+      CREATE TABLE agent_approvals (
+        event_id TEXT PRIMARY KEY,
+        room_id TEXT NOT NULL,
+        device TEXT NOT NULL,
+        call TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'allowed', 'refused', 'timed_out', 'restarted')),
+        decided_by TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER
+      );
+      CREATE INDEX agent_approvals_pending ON agent_approvals (state) WHERE state = 'pending';
+    `);
+  },
 ];
