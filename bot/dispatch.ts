@@ -15,6 +15,8 @@ export interface RoomMessage {
   sender: string;
   msgtype: string;
   body: string;
+  /** Transcribed from a voice message: the words are the operator's, the exact text is not. */
+  viaVoice?: boolean;
 }
 
 export interface DispatchDeps {
@@ -62,6 +64,7 @@ export async function dispatchCommand(deps: DispatchDeps, message: RoomMessage):
     sender: message.sender,
     roomId: message.roomId,
     eventId: message.eventId,
+    viaVoice: message.viaVoice === true,
     log: runLog,
     reply,
     tell: (r) => matrix.send(message.roomId, mentionContent([message.sender], r)),

@@ -18,27 +18,43 @@ export interface RouterDeps {
   log: Logger;
 }
 
+/** Where a message would go: the command table, or a device's agent. */
+export type Destination = { kind: "commands" } | { kind: "agent"; device: Device };
+
 export class MessageRouter {
   constructor(private readonly deps: RouterDeps) {}
 
-  async route(message: RoomMessage): Promise<void> {
+  /**
+   * Where an operator's message in this room would go; undefined (and logged) when it
+   * would be ignored. Voice asks this first, so nothing is downloaded or transcribed for
+   * someone who is not obeyed or in a room the bot does not serve.
+   */
+  async destination(message: Pick<RoomMessage, "roomId" | "sender">): Promise<Destination | undefined> {
     const { deps } = this;
     if (!deps.operators.has(message.sender)) {
       deps.log.debug(
         { sender: message.sender, roomId: message.roomId },
         "ignored a message from someone who is not an operator",
       );
-      return;
+      return undefined;
     }
     const device = deps.deviceForRoom(message.roomId);
-    if (device) {
+    if (device) return { kind: "agent", device };
+    if ((await deps.botRooms()).includes(message.roomId)) return { kind: "commands" };
+    return undefined;
+  }
+
+  async route(message: RoomMessage): Promise<void> {
+    const { deps } = this;
+    const destination = await this.destination(message);
+    if (destination?.kind === "agent") {
       if (!deps.agentTurn) {
-        deps.log.debug({ device: device.name }, "no agent to hand this message to yet");
+        deps.log.debug({ device: destination.device.name }, "no agent to hand this message to yet");
         return;
       }
-      await deps.agentTurn(device, message);
+      await deps.agentTurn(destination.device, message);
       return;
     }
-    if ((await deps.botRooms()).includes(message.roomId)) await deps.dispatchCommand(message);
+    if (destination?.kind === "commands") await deps.dispatchCommand(message);
   }
 }

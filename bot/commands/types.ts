@@ -29,6 +29,11 @@ export interface CommandContext {
   sender: string;
   roomId: string;
   eventId: string;
+  /**
+   * The command was spoken, not typed. Confirmation steps (a `--confirm CODE`) must refuse
+   * it: a code heard by a recogniser is not proof that the operator read it.
+   */
+  viaVoice?: boolean;
   log: Logger;
   /** A notice in the room the command came from. */
   reply(reply: Reply): Promise<string>;
