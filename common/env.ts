@@ -9,6 +9,8 @@ export interface Env {
   hsToken: string | undefined;
   /** Overrides `llm.api_key_file`: MESHPILOT_LLM_API_KEY, else ANTHROPIC_API_KEY. */
   llmApiKey: string | undefined;
+  /** Overrides `stt.api_key_file`. */
+  sttApiKey: string | undefined;
   /** Overrides `log.level`. */
   logLevel: string | undefined;
   /** True when running under CI: lab-dependent tests must fail rather than skip. */
@@ -28,6 +30,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
     asToken: nonEmpty(source.MESHPILOT_AS_TOKEN),
     hsToken: nonEmpty(source.MESHPILOT_HS_TOKEN),
     llmApiKey: nonEmpty(source.MESHPILOT_LLM_API_KEY) ?? nonEmpty(source.ANTHROPIC_API_KEY),
+    sttApiKey: nonEmpty(source.MESHPILOT_STT_API_KEY),
     logLevel: nonEmpty(source.MESHPILOT_LOG_LEVEL),
     ci: source.CI === "true" || source.CI === "1",
     labDir: nonEmpty(source.MESHPILOT_LAB_DIR) ?? "/var/lib/meshpilot-lab",

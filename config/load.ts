@@ -79,6 +79,7 @@ export function parseConfig(text: string, file = "<config>"): LoadedConfig {
   if (config.appservice.hs_token_file)
     config.appservice.hs_token_file = resolveFrom(file, config.appservice.hs_token_file);
   if (config.llm?.api_key_file) config.llm.api_key_file = resolveFrom(file, config.llm.api_key_file);
+  if (config.stt?.api_key_file) config.stt.api_key_file = resolveFrom(file, config.stt.api_key_file);
   if (config.mesh) {
     config.mesh.hub_config_file = resolveFrom(file, config.mesh.hub_config_file);
     config.mesh.agent_dir = resolveFrom(file, config.mesh.agent_dir);
@@ -131,8 +132,12 @@ export function loadSecrets(config: Readonly<Config>, env: Env): Secrets {
   const llmApiKey = config.llm
     ? read(env.llmApiKey, config.llm.api_key_file, "llm.api_key_file", "MESHPILOT_LLM_API_KEY")
     : undefined;
+  const sttApiKey =
+    config.stt && (env.sttApiKey || config.stt.api_key_file)
+      ? read(env.sttApiKey, config.stt.api_key_file, "stt.api_key_file", "MESHPILOT_STT_API_KEY")
+      : undefined;
   if (problems.length > 0) throw new ConfigError("secrets", problems);
-  return { asToken, hsToken, ...(llmApiKey ? { llmApiKey } : {}) };
+  return { asToken, hsToken, ...(llmApiKey ? { llmApiKey } : {}), ...(sttApiKey ? { sttApiKey } : {}) };
 }
 
 function describe(issue: z.core.$ZodIssue, where: (path: Path) => string, data: unknown): string {

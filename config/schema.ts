@@ -165,6 +165,37 @@ export const configSchema = z.strictObject({
       approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
     })
     .optional(),
+  /**
+   * Speech-to-text for voice messages: an OpenAI-compatible /v1/audio/transcriptions
+   * endpoint (whisper.cpp server, faster-whisper servers, LocalAI, OpenAI). Without it,
+   * voice messages get a reply saying so.
+   */
+  stt: z
+    .strictObject({
+      /** The full endpoint URL, …/v1/audio/transcriptions. */
+      url: httpUrl,
+      model: z.string().min(1).default("whisper-1"),
+      /** The API key, mode 0600; MESHPILOT_STT_API_KEY overrides it. Local servers need none. */
+      api_key_file: z.string().min(1).optional(),
+      /** ISO-639-1 hint ("en"); unset lets the service detect the language. */
+      language: z
+        .string()
+        .regex(/^[a-z]{2,3}$/, "a language code such as en")
+        .optional(),
+      /** ogg: send the audio as it came; wav: convert with ffmpeg first (whisper.cpp without --convert). */
+      format: z.enum(["ogg", "wav"]).default("ogg"),
+      timeout_s: z.number().int().min(1).max(600).default(60),
+      /** Larger attachments are refused before (or while) downloading. OpenAI takes at most 25 MB. */
+      max_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(100 * 1024 * 1024)
+        .default(10 * 1024 * 1024),
+      /** Longer messages are refused, by their declared and their measured length. */
+      max_duration_s: z.number().int().min(1).max(3600).default(300),
+    })
+    .optional(),
   startup: z
     .strictObject({
       /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
@@ -181,4 +212,6 @@ export interface Secrets {
   hsToken: string;
   /** The model API key, when an llm section is configured. */
   llmApiKey?: string;
+  /** The speech-to-text API key, when one is configured (local servers need none). */
+  sttApiKey?: string;
 }
