@@ -17,6 +17,9 @@ import { MessageRouter } from "./router";
 import { runSafely } from "./safe";
 import { routeSdkLogs } from "./sdk-log";
 import { SqliteAppserviceStorage } from "./storage";
+import { audioAttachment } from "./voice/event";
+import { VoiceHandler } from "./voice/handler";
+import { voiceServiceFrom } from "./voice/service";
 
 export interface RunningBot {
   readonly botUserId: string;
@@ -72,6 +75,17 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     dispatchCommand: (message) => dispatchCommand({ table, operators, matrix, log }, message),
     log,
   });
+  // Voice messages become text before the router; in a device room the agent user answers.
+  const voice = new VoiceHandler({
+    service: voiceServiceFrom(config, secrets),
+    router,
+    commandNames: () => table.commands.map((command) => command.name),
+    speakerFor: (destination) =>
+      destination.kind === "agent" && destination.device.agent_user_id
+        ? portFor(appservice.getIntentForUserId(destination.device.agent_user_id))
+        : matrix,
+    log: log.child({ component: "voice" }),
+  });
   const warnedEncrypted = new Set<string>();
 
   const leaveEncryptedRoom = async (roomId: string): Promise<void> => {
@@ -84,9 +98,12 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
 
   appservice.on("room.message", (roomId: string, event: MatrixEvent) => {
     runSafely(log, "room.message", async () => {
+      if (event.sender === bot.userId || appservice.isNamespacedUser(event.sender)) return;
+      const attachment = audioAttachment(event.content ?? {});
+      if (attachment)
+        return voice.handle({ roomId, eventId: event.event_id, sender: event.sender, attachment });
       const message = toRoomMessage(roomId, event);
-      if (!message || message.sender === bot.userId || appservice.isNamespacedUser(message.sender)) return;
-      await router.route(message);
+      if (message) await router.route(message);
     });
   });
 
