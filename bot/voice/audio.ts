@@ -33,7 +33,8 @@ export function tooLong(durationMs: number, maxDurationMs: number): VoiceRefusal
 
 /** `bytes` undefined: the download was cut off at the cap, so only "larger" is known. */
 export function tooBig(maxBytes: number, bytes?: number): VoiceRefusal {
-  const what = bytes === undefined ? "larger than" : `${size(bytes)} and`;
+  // Just over the cap rounds to the cap itself: "1 MB and the limit of 1 MB" would read as a bug.
+  const what = bytes === undefined || size(bytes) === size(maxBytes) ? "larger than" : `${size(bytes)} and`;
   return new VoiceRefusal(
     `that voice message is ${what} the limit of ${size(maxBytes)} (stt.max_bytes) — ` +
       "say it in a shorter one, or type it",
