@@ -15,6 +15,8 @@ export interface Tool<I = Record<string, unknown>> {
 export interface ToolContext {
   /** Who asked: the operator's MXID (through the agent). */
   caller: string;
+  /** The operator who approved this very call, for tools that need approval. */
+  approvedBy?: string;
 }
 
 export interface ToolResult {

@@ -1,0 +1,238 @@
+import type { ToolRegistry } from "../capabilities/registry";
+import type { Tool } from "../capabilities/types";
+import { describeFailure } from "../common/errors";
+import type { Logger } from "../common/log";
+import type { Device } from "../state/devices";
+import type { ApprovalBroker, ApprovalDecision } from "./approvals";
+import { describeCall } from "./describe";
+import type { HistoryStore } from "./history";
+import { runTurn, type TurnOutcome } from "./loop";
+import type { Model, ModelError } from "./model";
+import { promptVars, readPromptTemplate, renderPrompt } from "./prompt";
+import { truncateText } from "./truncate";
+
+/** What an agent can do in its room, as its own Matrix user (built by the bot layer). */
+export interface AgentRoom {
+  /** An m.text from the agent. */
+  say(text: string): Promise<string>;
+  /** An m.notice from the agent: meshpilot's own statements. */
+  notice(text: string): Promise<string>;
+  /** An m.text mentioning the operators, so it reaches their phones; returns its event id. */
+  ask(text: string): Promise<string>;
+  typing(on: boolean): Promise<void>;
+}
+
+export interface AgentMessageIn {
+  roomId: string;
+  eventId: string;
+  sender: string;
+  body: string;
+}
+
+export interface AgentHostDeps {
+  /** Undefined when the config has no llm section: the agent then says so. */
+  model: Model | undefined;
+  registry: ToolRegistry;
+  history: HistoryStore;
+  approvals: ApprovalBroker;
+  roomFor(device: Device, roomId: string): AgentRoom;
+  limits: { maxToolRounds: number; toolOutputMaxChars: number; approvalTimeoutS: number };
+  agentPort: number;
+  log: Logger;
+}
+
+/** Longest message the agent posts; Matrix events are capped at 64 KiB. */
+const ROOM_MAX_CHARS = 16_000;
+const TYPING_REFRESH_MS = 20_000;
+
+/**
+ * Every device's agent in one place: one turn at a time per room (later messages wait
+ * their turn), the typing indicator while it works, approvals, and a plain sentence in
+ * the room for every way a turn can fail.
+ */
+export class AgentHost {
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly templates = new Map<Device["backend"], string>();
+
+  constructor(private readonly deps: AgentHostDeps) {}
+
+  /** An operator's message in a device room (typed, or transcribed from voice). */
+  async handle(device: Device, message: AgentMessageIn): Promise<void> {
+    const { approvals } = this.deps;
+    // An answer to a pending approval must not queue behind the turn that is waiting for it.
+    if (approvals.onReply(message.roomId, message.sender, message.body)) return;
+    const room = this.deps.roomFor(device, message.roomId);
+    if (approvals.hasPending(message.roomId)) {
+      await room.notice(
+        "I'm waiting for an answer to the approval request above (yes or no); your message comes next.",
+      );
+    }
+    const previous = this.queues.get(message.roomId) ?? Promise.resolve();
+    const next = previous.then(() => this.turn(device, message, room));
+    this.queues.set(message.roomId, next);
+    try {
+      await next;
+    } finally {
+      if (this.queues.get(message.roomId) === next) this.queues.delete(message.roomId);
+    }
+  }
+
+  /** A reaction in a device room: an approval answer, or nothing. */
+  onReaction(roomId: string, sender: string, targetEventId: string, key: string): boolean {
+    return this.deps.approvals.onReaction(roomId, sender, targetEventId, key);
+  }
+
+  /** At start-up: approvals a previous process left waiting are declined, and their rooms told. */
+  async declineLeftovers(
+    roomFor: (roomId: string, device: string) => AgentRoom | undefined,
+  ): Promise<number> {
+    const leftovers = this.deps.approvals.declineLeftovers();
+    for (const left of leftovers) {
+      const room = roomFor(left.roomId, left.device);
+      await room
+        ?.say(
+          `meshpilot restarted while waiting for approval of \`${left.call}\`, so it was declined and not run. Ask again if you still want it.`,
+        )
+        .catch((error: unknown) =>
+          this.deps.log.warn({ err: error, device: left.device }, "could not tell the room"),
+        );
+    }
+    return leftovers.length;
+  }
+
+  private async turn(device: Device, message: AgentMessageIn, room: AgentRoom): Promise<void> {
+    const log = this.deps.log.child({ device: device.name, roomId: message.roomId });
+    const { model } = this.deps;
+    if (!model) {
+      await room.say(
+        "I have no model to think with: meshpilot's config has no llm: section (see config/meshpilot.example.yaml).",
+      );
+      return;
+    }
+    const typing = new Typing(room, log);
+    try {
+      const tools = this.deps.registry.toolsFor(device);
+      const system = renderPrompt(
+        this.template(device.backend),
+        promptVars(device, tools, this.deps.agentPort),
+      );
+      typing.start();
+      const outcome = await runTurn(
+        {
+          model,
+          system,
+          tools,
+          history: this.deps.history.load(message.roomId),
+          caller: message.sender,
+          maxToolRounds: this.deps.limits.maxToolRounds,
+          toolOutputMaxChars: this.deps.limits.toolOutputMaxChars,
+          approve: (tool, input) => this.approve(device, message.roomId, room, typing, tool, input),
+          say: async (text) => {
+            await room.say(truncateText(text, ROOM_MAX_CHARS).text);
+          },
+          notice: async (text) => {
+            await room.notice(text);
+          },
+          log,
+        },
+        message.body,
+      );
+      this.deps.history.append(message.roomId, outcome.messages);
+      log.info(
+        { calls: outcome.calls.map((c) => `${c.tool}:${c.outcome}`), failed: outcome.failure?.kind },
+        "turn finished",
+      );
+      const ending = endingSentence(outcome);
+      if (ending) await room.say(ending);
+    } catch (error) {
+      await room.say(describeFailure(log, "agent turn", error));
+    } finally {
+      await typing.stop();
+    }
+  }
+
+  private async approve(
+    device: Device,
+    roomId: string,
+    room: AgentRoom,
+    typing: Typing,
+    tool: Tool,
+    input: Record<string, unknown>,
+  ): Promise<ApprovalDecision> {
+    const call = describeCall(tool.name, input);
+    await typing.stop();
+    const decision = await this.deps.approvals.request(roomId, device.name, call, () =>
+      room.ask(`agent-${device.name} wants to run \`${call}\` — react 👍 or ✅ to allow, 👎 or ❌ to refuse`),
+    );
+    if (decision.outcome === "allowed")
+      await room.notice(`✅ approved by ${decision.by} — running \`${call}\``);
+    else if (decision.outcome === "refused")
+      await room.notice(`❌ refused by ${decision.by} — \`${call}\` was not run`);
+    else await room.notice(`⏱ no answer within ${decision.afterS} s — \`${call}\` was declined and not run`);
+    typing.start();
+    return decision;
+  }
+
+  private template(backend: Device["backend"]): string {
+    let template = this.templates.get(backend);
+    if (!template) {
+      template = readPromptTemplate(backend);
+      this.templates.set(backend, template);
+    }
+    return template;
+  }
+}
+
+/** What the room reads when the turn did not end with the model's own answer. */
+export function endingSentence(outcome: TurnOutcome): string | undefined {
+  const ran = outcome.calls.filter((c) => c.outcome === "done" || c.outcome === "failed");
+  const already =
+    ran.length > 0 ? ` (tools already run this turn: ${ran.map((c) => c.tool).join(", ")})` : "";
+  if (outcome.failure)
+    return `I couldn't answer: ${outcome.failure.sentence}${attempts(outcome.failure)}.${already} ${advice(outcome.failure)}`;
+  if (outcome.roundsExhausted)
+    return `I stopped after the limit of tool rounds for one message (llm.max_tool_rounds) without a final answer${already}. Ask me to continue if you want more.`;
+  return undefined;
+}
+
+function attempts(error: ModelError): string {
+  return error.attempts > 1 ? ` — gave up after ${error.attempts} attempts` : "";
+}
+
+function advice(error: ModelError): string {
+  switch (error.kind) {
+    case "auth":
+    case "forbidden":
+      return "Retrying will not help until the key or account is fixed.";
+    case "rejected":
+      return "This looks like a bug in meshpilot; the log has the details.";
+    default:
+      return "Try again in a minute.";
+  }
+}
+
+/** The typing indicator, refreshed while a turn works (Matrix expires it after its timeout). */
+class Typing {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly room: AgentRoom,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    const send = (): void => {
+      this.room.typing(true).catch((error: unknown) => this.log.debug({ err: error }, "typing failed"));
+    };
+    send();
+    this.timer = setInterval(send, TYPING_REFRESH_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.room.typing(false).catch((error: unknown) => this.log.debug({ err: error }, "typing failed"));
+  }
+}
