@@ -189,6 +189,21 @@ export class LabMatrixClient {
     return body.event_id;
   }
 
+  /** Uploads to the media repository as a client does (`/_matrix/media/v3/upload`); resolves with the mxc URI. */
+  async upload(data: Uint8Array, contentType: string, filename: string): Promise<string> {
+    const response = await fetch(
+      `${this.baseUrl}/_matrix/media/v3/upload?filename=${encodeURIComponent(filename)}`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${this.accessToken}`, "content-type": contentType },
+        body: data,
+      },
+    );
+    const json = (await response.json().catch(() => ({}))) as { content_uri?: string; error?: string };
+    if (!response.ok || !json.content_uri) throw new Error(`upload: ${response.status} ${json.error ?? ""}`);
+    return json.content_uri;
+  }
+
   sendText(roomId: string, text: string): Promise<string> {
     return this.send(roomId, { msgtype: "m.text", body: text });
   }

@@ -15,12 +15,14 @@ export class LabSession {
     readonly facts: LabFacts,
     name: string,
     env: NodeJS.ProcessEnv = {},
+    /** configFile: a test's own bot config (the lab's, plus what the test needs). */
+    private readonly options: { configFile?: string } = {},
   ) {
-    this.bot = new BotProcess(facts, { name, env });
+    this.bot = new BotProcess(facts, { name, env, ...options });
   }
 
   async start(): Promise<void> {
-    BotProcess.wipeState(loadConfig(this.facts.botConfig).config.state_dir);
+    BotProcess.wipeState(loadConfig(this.options.configFile ?? this.facts.botConfig).config.state_dir);
     this.operator = await LabMatrixClient.login(
       this.facts.homeserverUrl,
       this.facts.operator.user,
