@@ -83,20 +83,22 @@ export class AgentHost {
   }
 
   /** At start-up: approvals a previous process left waiting are declined, and their rooms told. */
-  async declineLeftovers(
-    roomFor: (roomId: string, device: string) => AgentRoom | undefined,
-  ): Promise<number> {
+  async declineLeftovers(deviceByName: (name: string) => Device | undefined): Promise<number> {
     const leftovers = this.deps.approvals.declineLeftovers();
     for (const left of leftovers) {
-      const room = roomFor(left.roomId, left.device);
-      await room
-        ?.say(
+      const device = deviceByName(left.device);
+      if (!device) continue;
+      await this.deps
+        .roomFor(device, left.roomId)
+        .say(
           `meshpilot restarted while waiting for approval of \`${left.call}\`, so it was declined and not run. Ask again if you still want it.`,
         )
         .catch((error: unknown) =>
           this.deps.log.warn({ err: error, device: left.device }, "could not tell the room"),
         );
     }
+    if (leftovers.length > 0)
+      this.deps.log.info({ count: leftovers.length }, "declined approvals left by a restart");
     return leftovers.length;
   }
 

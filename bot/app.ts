@@ -20,6 +20,7 @@ import { SqliteAppserviceStorage } from "./storage";
 import { audioAttachment } from "./voice/event";
 import { VoiceHandler } from "./voice/handler";
 import { voiceServiceFrom } from "./voice/service";
+import { buildAgents } from "./agents";
 
 export interface RunningBot {
   readonly botUserId: string;
@@ -68,11 +69,13 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     alertOperators(`[ALERT] ${error.message}`);
   });
   const { table } = services;
+  const agents = buildAgents(config, secrets, db, appservice, services, log);
   const router = new MessageRouter({
     operators,
     botRooms: () => bot.getJoinedRooms(),
     deviceForRoom: (roomId) => services.devices.byRoom(roomId),
     dispatchCommand: (message) => dispatchCommand({ table, operators, matrix, log }, message),
+    agentTurn: (device, message) => agents.handle(device, message),
     log,
   });
   // Voice messages become text before the router; in a device room the agent user answers.
@@ -120,6 +123,14 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     });
   });
 
+  // Reactions in device rooms may answer an agent's approval request (operators only).
+  appservice.on("room.event", (roomId: string, event: MatrixEvent) => {
+    if (event.type !== "m.reaction") return;
+    const relation = event.content?.["m.relates_to"] as { event_id?: unknown; key?: unknown } | undefined;
+    if (typeof relation?.event_id !== "string" || typeof relation.key !== "string") return;
+    agents.onReaction(roomId, event.sender, relation.event_id, relation.key);
+  });
+
   appservice.on("room.event", (roomId: string, event: MatrixEvent) => {
     runSafely(log, "room.event", async () => {
       const encryptedNow = event.type === "m.room.encryption";
@@ -148,6 +159,7 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     await bot.ensureRegistered();
     alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
     await recoverInterruptedRuns(services, alertOperators, log);
+    await agents.declineLeftovers((name) => services.devices.get(name));
     log.info({ alertsRoomId, botUserId: bot.userId }, "meshpilot is running");
     return {
       botUserId: bot.userId,

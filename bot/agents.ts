@@ -1,0 +1,102 @@
+import type { Appservice } from "matrix-bot-sdk";
+import { AgentHost, type AgentRoom } from "../agents/host";
+import { ApprovalBroker } from "../agents/approvals";
+import { HistoryStore } from "../agents/history";
+import { AnthropicModel } from "../agents/model";
+import { toolRegistry } from "../capabilities/registry";
+import type { SshDevices } from "../capabilities/ssh/devices";
+import { WgDevices } from "../capabilities/wg/devices";
+import type { Logger } from "../common/log";
+import type { Config, Secrets } from "../config/schema";
+import type { Db } from "../state/db";
+import type { Device, DeviceStore } from "../state/devices";
+import { escapeHtml } from "./html";
+import { mentionContent, noticeContent, type Reply } from "./reply";
+
+/** How long one typing notification lasts; the host refreshes it while a turn works. */
+const TYPING_TIMEOUT_MS = 30_000;
+const DEFAULT_AGENT_PORT = 7700;
+
+/** Builds every device's agent from config: the model, the tool registry, history, approvals. */
+export function buildAgents(
+  config: Readonly<Config>,
+  secrets: Secrets,
+  db: Db,
+  appservice: Appservice,
+  services: { devices: DeviceStore; sshDevices: SshDevices },
+  log: Logger,
+): AgentHost {
+  const llm = config.llm;
+  const model =
+    llm && secrets.llmApiKey
+      ? new AnthropicModel({
+          model: llm.model,
+          apiKey: secrets.llmApiKey,
+          baseUrl: llm.base_url,
+          maxTokens: llm.max_tokens,
+          timeoutMs: llm.request_timeout_s * 1000,
+          retries: llm.retries,
+          retryBaseMs: llm.retry_base_ms,
+        })
+      : undefined;
+  const agentPort = config.mesh?.agent_port ?? DEFAULT_AGENT_PORT;
+  const wg = new WgDevices({ stateDir: config.state_dir, agentPort });
+  const agentLog = log.child({ component: "agents" });
+  return new AgentHost({
+    model,
+    registry: toolRegistry({ wg, ssh: services.sshDevices }),
+    history: new HistoryStore(db, {
+      maxTurns: llm?.history_max_turns ?? 20,
+      maxTokens: llm?.history_max_tokens ?? 24_000,
+    }),
+    approvals: new ApprovalBroker(db, {
+      operators: new Set(config.operators),
+      timeoutMs: (llm?.approval_timeout_s ?? 600) * 1000,
+      log: agentLog,
+    }),
+    roomFor: (device, roomId) => agentRoom(appservice, agentUserId(config, device), roomId, config.operators),
+    limits: {
+      maxToolRounds: llm?.max_tool_rounds ?? 8,
+      toolOutputMaxChars: llm?.tool_output_max_chars ?? 8000,
+      approvalTimeoutS: llm?.approval_timeout_s ?? 600,
+    },
+    agentPort,
+    log: agentLog,
+  });
+}
+
+export function agentUserId(
+  config: Readonly<Config>,
+  device: Pick<Device, "name" | "agent_user_id">,
+): string {
+  return (
+    device.agent_user_id ??
+    `@${config.appservice.agent_localpart_prefix}${device.name}:${config.homeserver.server_name}`
+  );
+}
+
+/** The agent's own Matrix user in its room: replies come from @agent-<name>, never the bot. */
+function agentRoom(
+  appservice: Appservice,
+  userId: string,
+  roomId: string,
+  operators: readonly string[],
+): AgentRoom {
+  const client = appservice.getIntentForUserId(userId).underlyingClient;
+  return {
+    say: (text) => client.sendMessage(roomId, { msgtype: "m.text", body: text }),
+    notice: (text) => client.sendMessage(roomId, noticeContent(withCode(text))),
+    ask: (text) => client.sendMessage(roomId, mentionContent(operators, withCode(text))),
+    typing: async (on) => {
+      await client.setTyping(roomId, on, TYPING_TIMEOUT_MS);
+    },
+  };
+}
+
+/** `code` spans as <code>, the rest escaped: Element X renders the call as code. */
+function withCode(text: string): Reply {
+  const html = escapeHtml(text)
+    .replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\n/g, "<br>");
+  return { body: text, html };
+}
