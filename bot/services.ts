@@ -16,6 +16,35 @@ import { DeviceStore } from "../state/devices";
 import { buildCommandTable } from "./commands";
 import type { CommandTable } from "./commands/table";
 import { AppserviceProvisioner } from "./device-rooms";
+import { agentRequest } from "../device-agent/client/http";
+import { Hub } from "../provisioning/wg/hub";
+import { LazySshShell, LocalShell } from "../provisioning/wg/shell";
+import { connectSsh } from "../ssh/connect";
+import { formatSshTarget, hostKeyId, parseSshTarget } from "../ssh/target";
+
+/** The hub: this machine (hub_mode local), or one reached over SSH with a pinned host key. */
+function buildHub(config: Readonly<Config>, hostKeys: HostKeyStore): Hub | undefined {
+  const mesh = config.mesh;
+  if (!mesh) return undefined;
+  const settings = {
+    interface: mesh.interface,
+    configFile: mesh.hub_config_file,
+    keepaliveS: mesh.persistent_keepalive_s,
+  };
+  if (mesh.hub_mode === "local") return new Hub(new LocalShell(), settings);
+  const target = parseSshTarget(mesh.hub_ssh ?? "");
+  const shell = new LazySshShell(`the hub (${formatSshTarget(target)})`, async () => {
+    const id = hostKeyId(target);
+    const { client, fingerprint } = await connectSsh({
+      target,
+      privateKey: readPrivateKeyFile(config.ssh.key_file ?? ""),
+      expectedFingerprint: hostKeys.get(id),
+    });
+    hostKeys.pin(id, fingerprint);
+    return client;
+  });
+  return new Hub(shell, settings);
+}
 
 export interface Services {
   devices: DeviceStore;
@@ -37,19 +66,35 @@ export function buildServices(
 ): Services {
   const devices = new DeviceStore(db);
   const hostKeys = new HostKeyStore(db);
-  const engine = new Engine(
-    new Journal(db),
-    log.child({ component: "provisioning" }),
-    parseFault(readEnv().fault),
-  );
+  const journal = new Journal(db);
+  const engine = new Engine(journal, log.child({ component: "provisioning" }), parseFault(readEnv().fault));
   const matrix = new AppserviceProvisioner(appservice, config, log);
+  const hub = buildHub(config, hostKeys);
+  const agentHealthy = async (meshIp: string, secret: string): Promise<boolean> => {
+    try {
+      const reply = await agentRequest(
+        `http://${meshIp}:${config.mesh?.agent_port ?? 7700}`,
+        secret,
+        "GET",
+        "/health",
+        undefined,
+        3000,
+      );
+      return reply.status === 200;
+    } catch {
+      return false;
+    }
+  };
   const provisioning = new ProvisioningService({
     config,
     engine,
+    journal,
     devices,
     hostKeys,
     matrix,
     readKey: readPrivateKeyFile,
+    hub,
+    agentHealthy,
     log,
   });
   const pool = new SshPool({

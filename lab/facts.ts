@@ -17,6 +17,7 @@ export interface LabFacts {
   operator: { userId: string; user: string; password: string };
   stranger: { userId: string; user: string; password: string };
   botSshKey: string;
+  mesh: { interface: string; subnet: string; hubIp: string; hubConfig: string };
   knownHosts: string;
   hosts: Record<
     string,

@@ -16,6 +16,11 @@ HUB_LAN_IP="192.0.2.1"
 PCS=(pc1 pc2)
 declare -A PC_IP=([pc1]=192.0.2.11 [pc2]=192.0.2.12)
 AS_PORT=9000
+# The mesh lives only inside the namespaces (the hub's mesh0 and the PCs' tunnels).
+MESH_IF="mesh0"
+MESH_SUBNET="10.42.0.0/24"
+MESH_HUB_IP="10.42.0.1"
+MESH_PORT=51820
 
 OPERATOR_USER="operator"
 OPERATOR_PASSWORD="operator-lab-password"

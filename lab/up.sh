@@ -70,6 +70,18 @@ for host in hub "${PCS[@]}"; do
   echo "$ip $(cut -d' ' -f1,2 "$LAB_DIR/hosts/$host/ssh/host_ed25519_key.pub")" >> "$LAB_DIR/known_hosts"
 done
 
+# --- the hub's WireGuard interface, into which the bot enrolls devices -----------------
+HUB_WG="$LAB_DIR/hub-wireguard"
+mkdir -p "$HUB_WG" && chmod 700 "$HUB_WG"
+if [ ! -f "$HUB_WG/$MESH_IF.conf" ]; then
+  (umask 077 && printf '[Interface]\nPrivateKey = %s\nListenPort = %s\nAddress = %s/24\n' \
+    "$(wg genkey)" "$MESH_PORT" "$MESH_HUB_IP" > "$HUB_WG/$MESH_IF.conf")
+fi
+if ! ip netns exec hub wg show "$MESH_IF" >/dev/null 2>&1; then
+  ip netns exec hub env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+    wg-quick up "$HUB_WG/$MESH_IF.conf" >/dev/null 2>&1 || die "the hub's WireGuard interface did not come up: try wg-quick up $HUB_WG/$MESH_IF.conf in the hub namespace"
+fi
+
 # --- the bot's configuration and registration ------------------------------------------
 AS_TOKEN_FILE=$(secret as_token)
 HS_TOKEN_FILE=$(secret hs_token)
@@ -92,6 +104,18 @@ ssh:
   key_file: $LAB_DIR/bot/id_ed25519
 ssh_hosts:
   pc2-viewer: $VIEWER_USER@${PC_IP[pc2]}
+  pc1-admin: $ADMIN_USER@${PC_IP[pc1]}
+mesh:
+  interface: $MESH_IF
+  subnet: $MESH_SUBNET
+  hub_address: $MESH_HUB_IP
+  endpoint: $HUB_LAN_IP:$MESH_PORT
+  hub_mode: local
+  hub_config_file: $HUB_WG/$MESH_IF.conf
+  agent_port: 7700
+  client_userspace: wireguard-go
+  agent_dir: $REPO/dist/agent
+  ready_timeout_s: 60
 log:
   level: info
 startup:
@@ -211,6 +235,7 @@ cat > "$LAB_DIR/lab.json" <<JSON
   "operator": {"userId": "@$OPERATOR_USER:$SERVER_NAME", "user": "$OPERATOR_USER", "password": "$OPERATOR_PASSWORD"},
   "stranger": {"userId": "@$STRANGER_USER:$SERVER_NAME", "user": "$STRANGER_USER", "password": "$STRANGER_PASSWORD"},
   "botSshKey": "$LAB_DIR/bot/id_ed25519",
+  "mesh": {"interface": "$MESH_IF", "subnet": "$MESH_SUBNET", "hubIp": "$MESH_HUB_IP", "hubConfig": "$HUB_WG/$MESH_IF.conf"},
   "knownHosts": "$LAB_DIR/known_hosts",
   "hosts": {
     "hub": {"netns": "hub", "ip": "$HUB_LAN_IP", "uplinkIp": "$HUB_UPLINK_IP"},

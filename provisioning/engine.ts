@@ -33,6 +33,8 @@ export interface StepContext<D> {
 export interface Pipeline<D> {
   name: string;
   steps: readonly Step<D>[];
+  /** Releases what the steps opened (an SSH connection); called when the run or rollback ends. */
+  dispose?(): void;
 }
 
 export type ProgressStatus = "running" | "done" | "failed" | "undoing" | "undone" | "undo_failed";
@@ -146,7 +148,9 @@ export class Engine {
       const reached = Math.max(0, ...steps.filter((s) => s.state !== "undone").map((s) => s.idx));
       const ctx = this.context(run.id, run.device, data, pipeline.name);
       log.warn({ reached }, "a run was interrupted; rolling it back");
-      const result = await this.rollback(pipeline, ctx, reached, () => undefined);
+      const result = await this.rollback(pipeline, ctx, reached, () => undefined).finally(() =>
+        pipeline.dispose?.(),
+      );
       recovered.push({ run: run.id, device: run.device, action: "rolled_back", ...result });
     }
     return recovered;

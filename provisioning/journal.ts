@@ -82,6 +82,15 @@ export class Journal {
       .all() as RunRecord[];
   }
 
+  /** The newest run for a device that completed: its data describes the device as added. */
+  latestCompleted(device: string): RunRecord | undefined {
+    return this.db
+      .prepare(
+        "SELECT * FROM runs WHERE device = ? AND state = 'completed' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+      )
+      .get(device) as RunRecord | undefined;
+  }
+
   latestFor(device: string): RunRecord | undefined {
     return this.db
       .prepare("SELECT * FROM runs WHERE device = ? ORDER BY started_at DESC, rowid DESC LIMIT 1")

@@ -6,22 +6,20 @@ import { execRemote } from "../ssh/exec";
 import type { HostKeyStore } from "../ssh/host-keys";
 import { formatSshTarget, hostKeyId, type SshTarget } from "../ssh/target";
 import type { DeviceStore } from "../state/devices";
+import { agentRoomStep, helloStep, reserveNameStep, type DeviceRunData } from "./common-steps";
 import type { CheckResult, Pipeline, Step } from "./engine";
 import type { MatrixProvisioner } from "./ports";
 
 /** What an SSH-only add keeps in the journal: enough for every undo. */
-export interface SshAddData {
-  name: string;
+export interface SshAddData extends DeviceRunData {
   target: SshTarget;
   keyFile: string;
-  claimed?: boolean;
   /** The host key id pinned by this run (undo forgets it); absent when it was pinned before. */
   pinnedByRun?: string;
   fingerprint?: string;
   os?: string;
   arch?: string;
   osPretty?: string;
-  roomId?: string;
 }
 
 export interface SshPipelineDeps {
@@ -38,19 +36,7 @@ export const SSH_PIPELINE = "add-ssh";
 export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
   const { devices, hostKeys, matrix } = deps;
   const steps: Step<SshAddData>[] = [
-    {
-      name: "reserving the name",
-      do: (ctx) => {
-        if (!devices.claim(ctx.data.name, "ssh")) throw nameTaken(devices, ctx.data.name);
-        ctx.data.claimed = true;
-        return Promise.resolve();
-      },
-      undo: (ctx) => {
-        if (!ctx.data.claimed) return Promise.resolve();
-        devices.remove(ctx.data.name);
-        return Promise.resolve("name released");
-      },
-    },
+    reserveNameStep(devices, "ssh"),
     {
       name: "checking SSH reachability",
       do: async (ctx) => {
@@ -85,58 +71,21 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
         }
       },
     },
-    {
-      name: `creating the agent user`,
-      do: async (ctx) => {
-        await matrix.ensureAgentUser(ctx.data.name, `agent-${ctx.data.name}`);
-        return matrix.agentUserId(ctx.data.name);
-      },
-      undo: (ctx) => matrix.retireAgentUser(ctx.data.name),
-    },
-    {
-      name: "creating the device room",
-      do: async (ctx) => {
-        ctx.save();
-        ctx.data.roomId = await matrix.createDeviceRoom(
-          ctx.data.name,
-          `device ${ctx.data.name}`,
-          roomTopic(ctx.data),
-        );
-        return matrix.roomAlias(ctx.data.name);
-      },
-      undo: (ctx) => matrix.removeDeviceRoom(ctx.data.name, ctx.data.roomId),
-      check: (ctx) =>
-        ctx.data.roomId
-          ? matrix.checkDeviceRoom(ctx.data.name, ctx.data.roomId)
-          : Promise.resolve({ ok: false, problem: "no room" }),
-    },
-    {
-      name: "saying hello",
-      do: async (ctx) => {
-        const { data } = ctx;
-        const manifest = sshManifestFor(deps.config, data.target.user);
-        devices.update(data.name, {
-          status: "live",
-          ssh_user: data.target.user,
-          ssh_host: data.target.host,
-          ssh_port: data.target.port,
-          os: data.os ?? null,
-          arch: data.arch ?? null,
-          os_pretty: data.osPretty ?? null,
-          agent_user_id: matrix.agentUserId(data.name),
-          room_id: data.roomId ?? null,
-          manifest: JSON.stringify(manifest),
-        });
-        await matrix.postAsAgent(data.name, data.roomId!, helloText(data, manifest));
-      },
-      undo: () => Promise.resolve(),
-      check: (ctx) =>
-        Promise.resolve(
-          devices.get(ctx.data.name)?.status === "live"
-            ? { ok: true }
-            : { ok: false, problem: "device not marked live" },
-        ),
-    },
+    agentRoomStep(matrix, roomTopic),
+    helloStep(
+      devices,
+      matrix,
+      (data) => ({
+        ssh_user: data.target.user,
+        ssh_host: data.target.host,
+        ssh_port: data.target.port,
+        os: data.os ?? null,
+        arch: data.arch ?? null,
+        os_pretty: data.osPretty ?? null,
+        manifest: JSON.stringify(sshManifestFor(deps.config, data.target.user)),
+      }),
+      (data) => helloText(data, sshManifestFor(deps.config, data.target.user)),
+    ),
   ];
   return { name: SSH_PIPELINE, steps };
 }
@@ -194,16 +143,6 @@ async function probeHost(
 
 function roomTopic(data: SshAddData): string {
   return `meshpilot agent for ${data.name} — SSH-only, read-only (${formatSshTarget(data.target)})`;
-}
-
-function nameTaken(devices: DeviceStore, name: string): UserError {
-  const existing = devices.get(name);
-  const what = existing?.backend === "wg" ? "a WireGuard device" : "an SSH device";
-  const hint =
-    existing?.status === "provisioning"
-      ? "it is being added right now"
-      : `!revoke ${name} first, or pick another name`;
-  return new UserError(`${name} is already ${what} — ${hint}`);
 }
 
 function helloText(data: SshAddData, manifest: SshManifest): string {

@@ -4,6 +4,8 @@ export interface ExecOptions {
   timeoutMs: number;
   /** Bytes kept of stdout (and separately of stderr); the rest is counted, not kept. */
   maxBytes: number;
+  /** Sent as the command's standard input, then end of file (none: end of file at once). */
+  input?: string | Buffer | NodeJS.ReadableStream;
 }
 
 export interface ExecResult {
@@ -29,6 +31,10 @@ export function execRemote(client: Client, command: string, options: ExecOptions
         timedOut = true;
         stream.close();
       }, options.timeoutMs);
+      const input = options.input;
+      if (input === undefined) stream.end();
+      else if (typeof input === "string" || Buffer.isBuffer(input)) stream.end(input);
+      else input.pipe(stream);
       stream.on("data", (chunk: Buffer) => out.push(chunk));
       stream.stderr.on("data", (chunk: Buffer) => err.push(chunk));
       stream.on("close", (code: number | null, signal: string | null) => {

@@ -13,8 +13,8 @@ export interface AddPcDeps {
 export function addPcCommand(deps: AddPcDeps): Command {
   return {
     name: "add-pc",
-    summary: "add a PC: --via ssh (read-only over SSH, nothing installed)",
-    usage: "!add-pc <name> --via wg|ssh --ssh user@host[:port]|<alias> [--key PATH]",
+    summary: "add a PC: --via wg (mesh + agent installed) or --via ssh (read-only, nothing installed)",
+    usage: "!add-pc <name> --via wg|ssh --ssh user@host[:port]|<alias> [--key PATH] [--os OS --arch ARCH]",
     args: {
       positionals: [{ name: "name", required: true }],
       flags: {
@@ -29,19 +29,19 @@ export function addPcCommand(deps: AddPcDeps): Command {
       const name = args.positionals.name!;
       const via = args.flags.via as string;
       const ssh = args.flags.ssh;
-      if (via === "wg") {
-        throw new UserError(
-          `--via wg is not available in this build yet — add ${name} with --via ssh for now (read-only tools over SSH)`,
-        );
-      }
       if (typeof ssh !== "string")
-        throw new UserError(`--via ssh needs --ssh user@host[:port] (or an alias from ssh_hosts)`);
-      const prepared = deps.provisioning.prepareSsh({
+        throw new UserError(`--via ${via} needs --ssh user@host[:port] (or an alias from ssh_hosts)`);
+      const text = (flag: string): string | undefined =>
+        typeof args.flags[flag] === "string" ? args.flags[flag] : undefined;
+      const prepared = deps.provisioning.prepare({
         name,
+        via: via as "wg" | "ssh",
         ssh,
-        ...(typeof args.flags.key === "string" ? { keyFile: args.flags.key } : {}),
+        ...(text("key") ? { keyFile: text("key") } : {}),
+        ...(text("os") ? { os: text("os") } : {}),
+        ...(text("arch") ? { arch: text("arch") } : {}),
       });
-      const checklist = new RunChecklist(`adding ${name} (SSH-only)`);
+      const checklist = new RunChecklist(`adding ${name} (${via === "wg" ? "WireGuard" : "SSH-only"})`);
       const progress = await ctx.startProgress(checklist.render());
       const result = await prepared.execute((event) => {
         checklist.apply(event);

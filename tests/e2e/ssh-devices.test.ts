@@ -33,7 +33,7 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
     );
     expect(reaction).toBe("✅");
     const progress = session.noticeAfter(sent)!;
-    expect(progress).toContain("[2/5] checking SSH reachability… ✓ (Debian");
+    expect(progress).toContain("[2/4] checking SSH reachability… ✓ (Debian");
     expect(progress).toContain("✓ agent-web2 live — say hi in #device-web2:meshpilot.test");
     expect(session.mentionAfter(sent)?.content.body).toBe(
       "operator: ✓ agent-web2 live — say hi in #device-web2:meshpilot.test",
