@@ -41,12 +41,14 @@ export class BotProcess {
     this.output = "";
     const log = createWriteStream(this.logFile, { flags: "a" });
     const config = this.options.configFile ?? this.facts.botConfig;
+    // One bot per lab at a time (one appservice port, one registration): test runs sharing
+    // a lab take turns through this lock. --no-fork: flock becomes the bot (same pid), so
+    // signals reach it and the lock is held exactly as long as the bot lives.
     const child = spawn(
-      "ip",
+      "flock",
       [
-        "netns",
-        "exec",
-        "hub",
+        ...["--no-fork", "-w", String(Math.round(LOCK_WAIT_MS / 1000)), join(this.facts.labDir, "bot.lock")],
+        ...["ip", "netns", "exec", "hub"],
         process.execPath,
         join(this.facts.repo, "dist/cli/main.js"),
         "start",
@@ -88,6 +90,15 @@ export class BotProcess {
     });
   }
 
+  /** Resolves when the bot process ends (e.g. killed by a crash fault), with how it ended. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const child = this.child;
+    if (!child) return Promise.resolve({ code: null, signal: null });
+    if (child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+    return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
   /** Everything the bot logged since start, for assertions about what it logged (and did not). */
   get log(): string {
     return this.output;
@@ -123,11 +134,10 @@ export async function startBotDaemon(
   const start = statSafe(logFile);
   const out = openSync(logFile, "a");
   const child = spawn(
-    "ip",
+    "flock",
     [
-      "netns",
-      "exec",
-      "hub",
+      ...["--no-fork", "-w", "60", join(facts.labDir, "bot.lock")],
+      ...["ip", "netns", "exec", "hub"],
       process.execPath,
       join(facts.repo, "dist/cli/main.js"),
       "start",
