@@ -84,6 +84,17 @@ async function runBot(
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
+  // Everything is closed; a connection a library keeps half-open must not keep the
+  // process alive past this point (the service manager would then kill it).
+  const grace = setTimeout(() => {
+    const handles = (process as unknown as { _getActiveHandles(): object[] })
+      ._getActiveHandles()
+      .map((h) => h.constructor.name);
+    log.warn({ handles }, "still open after shutdown; exiting anyway");
+    process.exit(0);
+  }, 2000);
+  grace.unref();
+  log.info("stopped");
   return 0;
 }
 

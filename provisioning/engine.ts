@@ -59,9 +59,12 @@ export interface RunOutcome {
 
 export type Fault = { kind: "fail" | "crash" | "crash-undo"; step: number };
 
-export function parseFault(spec: string | undefined): Fault | undefined {
-  const match = spec?.match(/^(fail|crash|crash-undo):(\d+)$/);
-  return match ? { kind: match[1] as Fault["kind"], step: Number(match[2]) } : undefined;
+/** "fail:7,crash-undo:5": one or more faults, comma-separated; anything else is ignored. */
+export function parseFault(spec: string | undefined): Fault[] {
+  return (spec ?? "").split(",").flatMap((part) => {
+    const match = part.trim().match(/^(fail|crash|crash-undo):(\d+)$/);
+    return match ? [{ kind: match[1] as Fault["kind"], step: Number(match[2]) }] : [];
+  });
 }
 
 /** Runs pipelines step by step, journaling before and after every side effect; rolls back on failure. */
@@ -69,7 +72,7 @@ export class Engine {
   constructor(
     private readonly journal: Journal,
     private readonly log: Logger,
-    private readonly fault?: Fault,
+    private readonly faults: readonly Fault[] = [],
   ) {}
 
   async run<D>(
@@ -202,8 +205,9 @@ export class Engine {
   }
 
   private injectFault(kind: Fault["kind"], index: number): void {
-    if (this.fault?.kind !== kind || this.fault.step !== index) return;
-    this.log.warn({ fault: this.fault }, "test fault injected");
+    const fault = this.faults.find((f) => f.kind === kind && f.step === index);
+    if (!fault) return;
+    this.log.warn({ fault }, "test fault injected");
     if (kind === "fail") throw new Error(`test fault injected after step ${index}`);
     process.kill(process.pid, "SIGKILL");
   }

@@ -66,6 +66,8 @@ export class ProvisioningService {
       throw new UserError("no SSH key is configured — set ssh.key_file in the config, or pass --key PATH");
     this.deps.readKey(keyFile);
     const forced = checkForced(request);
+    const existing = this.deps.devices.get(request.name);
+    if (existing) checkSameDevice(existing, request.via, target);
     const pipeline = this.pipeline(request.via, keyFile);
     const total = pipeline.steps.length;
     return {
@@ -73,8 +75,7 @@ export class ProvisioningService {
       total,
       execute: async (onProgress) => {
         const existing = this.deps.devices.get(request.name);
-        if (existing?.status === "live")
-          return this.recheck(existing, request.via, target, keyFile, pipeline);
+        if (existing?.status === "live") return this.recheck(existing, target, keyFile, pipeline);
         const data: SshAddData | WgAddData = {
           name: request.name,
           target,
@@ -121,27 +122,10 @@ export class ProvisioningService {
 
   private async recheck(
     existing: Device,
-    via: Backend,
     target: SshTarget,
     keyFile: string,
     pipeline: Pipeline<SshAddData> | Pipeline<WgAddData>,
   ): Promise<AddResult> {
-    if (existing.backend !== via) {
-      const what = existing.backend === "wg" ? "a WireGuard device" : "an SSH-only device";
-      throw new UserError(
-        `${existing.name} is already ${what} — !revoke ${existing.name} first, or pick another name`,
-      );
-    }
-    const current: SshTarget = {
-      user: existing.ssh_user ?? "",
-      host: existing.ssh_host ?? "",
-      port: existing.ssh_port ?? 22,
-    };
-    if (formatSshTarget(current) !== formatSshTarget(target)) {
-      throw new UserError(
-        `${existing.name} is already a device at ${formatSshTarget(current)} — !revoke ${existing.name} first to move it to ${formatSshTarget(target)}`,
-      );
-    }
     // The last completed run knows what the checks need (public key, the target's facts).
     const lastRun = this.deps.journal.latestCompleted(existing.name);
     const previous = lastRun ? (JSON.parse(lastRun.data) as Partial<WgAddData>) : {};
@@ -180,6 +164,26 @@ export class ProvisioningService {
       );
     }
     return parseSshTarget(alias);
+  }
+}
+
+/** The same command for an existing device must name the same backend and host. */
+function checkSameDevice(existing: Device, via: Backend, target: SshTarget): void {
+  if (existing.backend !== via) {
+    const what = existing.backend === "wg" ? "a WireGuard device" : "an SSH-only device";
+    throw new UserError(
+      `${existing.name} is already ${what} — !revoke ${existing.name} first, or pick another name`,
+    );
+  }
+  const current: SshTarget = {
+    user: existing.ssh_user ?? "",
+    host: existing.ssh_host ?? "",
+    port: existing.ssh_port ?? 22,
+  };
+  if (existing.status === "live" && formatSshTarget(current) !== formatSshTarget(target)) {
+    throw new UserError(
+      `${existing.name} is already a device at ${formatSshTarget(current)} — !revoke ${existing.name} first to move it to ${formatSshTarget(target)}`,
+    );
   }
 }
 

@@ -108,8 +108,18 @@ export async function writePrivateFile(shell: Shell, path: string, text: string)
   );
 }
 
+/**
+ * A regex matching the supervisor and the agent of this layout, written so that it does
+ * not match the shell running pkill/pgrep (whose command line holds the pattern itself).
+ */
+function processPattern(layout: AgentLayout): string {
+  const dir = layout.binary.slice(0, layout.binary.lastIndexOf("/")).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return `${dir}/([s]upervise\\.sh|[d]evice-agent)`;
+}
+
 /** Starts the agent: a systemd user unit with linger where systemd runs, else the supervisor loop. */
 export async function startAgent(shell: Shell, layout: AgentLayout, init: "systemd" | "none"): Promise<void> {
+  await stopAgent(shell, layout, init);
   if (init === "systemd") {
     await mustRun(
       shell,
@@ -121,25 +131,27 @@ export async function startAgent(shell: Shell, layout: AgentLayout, init: "syste
   const pid = shellQuote([layout.pidfile]);
   await mustRun(
     shell,
-    `mkdir -p ${shellQuote([layout.stateDir])} && if [ -f ${pid} ] && kill -0 "$(cat ${pid})" 2>/dev/null; then kill -- -"$(cat ${pid})" 2>/dev/null; sleep 0.2; fi; ` +
-      `setsid sh ${shellQuote([layout.supervisor])} < /dev/null > /dev/null 2>&1 & echo $! > ${pid}`,
+    // Only the supervisor goes to the background, with no fd left on the SSH channel:
+    // a backgrounded list ("a && b &") would keep a shell holding the channel open.
+    `mkdir -p ${shellQuote([layout.stateDir])} || exit 1; setsid sh ${shellQuote([layout.supervisor])} < /dev/null > /dev/null 2>&1 & echo $! > ${pid}`,
     "starting the agent",
   );
 }
 
+/** Stops the service or supervisor and every agent process of this layout. */
 export async function stopAgent(shell: Shell, layout: AgentLayout, init: "systemd" | "none"): Promise<void> {
   const pid = shellQuote([layout.pidfile]);
   const systemd = init === "systemd" ? `systemctl --user disable --now ${SERVICE_NAME} 2>/dev/null; ` : "";
   await mustRun(
     shell,
-    `${systemd}if [ -f ${pid} ]; then kill -- -"$(cat ${pid})" 2>/dev/null; rm -f ${pid}; fi; pkill -u "$(id -u)" -f ${shellQuote([`${layout.binary} --config`])} 2>/dev/null; true`,
+    `${systemd}if [ -f ${pid} ]; then kill -- -"$(cat ${pid})" 2>/dev/null; rm -f ${pid}; fi; pkill -u "$(id -u)" -f ${shellQuote([processPattern(layout)])}; true`,
     "stopping the agent",
   );
 }
 
 export async function agentProcessRunning(shell: Shell, layout: AgentLayout): Promise<boolean> {
   return (
-    (await shell.run(`pgrep -u "$(id -u)" -f ${shellQuote([`${layout.binary} --config`])} >/dev/null`))
+    (await shell.run(`pgrep -u "$(id -u)" -f ${shellQuote([processPattern(layout)])} >/dev/null`))
       .exitCode === 0
   );
 }

@@ -141,10 +141,13 @@ describe("the step engine", () => {
   });
 
   test("parseFault reads only the documented forms", () => {
-    expect(parseFault("crash:3")).toEqual({ kind: "crash", step: 3 });
-    expect(parseFault("crash-undo:1")).toEqual({ kind: "crash-undo", step: 1 });
-    expect(parseFault("explode:1")).toBeUndefined();
-    expect(parseFault(undefined)).toBeUndefined();
+    expect(parseFault("crash:3")).toEqual([{ kind: "crash", step: 3 }]);
+    expect(parseFault("fail:7, crash-undo:5")).toEqual([
+      { kind: "fail", step: 7 },
+      { kind: "crash-undo", step: 5 },
+    ]);
+    expect(parseFault("explode:1")).toEqual([]);
+    expect(parseFault(undefined)).toEqual([]);
   });
 });
 
