@@ -42,11 +42,8 @@ describeLab("!add-pc --via wg", (lab) => {
     for (let i = 1; i <= 9; i++) expect(progress).toMatch(new RegExp(`\\[${i}/9\\] .*… ✓`));
 
     const pc1 = device("pc1")!;
-    expect(pc1).toMatchObject({
-      backend: "wg",
-      status: "live",
-      mesh_ip: expect.stringMatching(/^10\.42\.0\.\d+$/),
-    });
+    expect(pc1).toMatchObject({ backend: "wg", status: "live" });
+    expect(pc1.mesh_ip).toMatch(/^10\.42\.0\.\d+$/);
     const handshake = [...hubHandshakes(lab()).values()].filter((t) => t > 0);
     expect(Math.max(...handshake)).toBeGreaterThan(Date.now() / 1000 - 180);
     expect(hubFileDevices(lab())).toContain("pc1");
@@ -58,7 +55,7 @@ describeLab("!add-pc --via wg", (lab) => {
       "/health",
     );
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ capabilities: expect.any(Number) });
+    expect(typeof (health.body as { capabilities?: unknown }).capabilities).toBe("number");
     const unsigned = await fetch(`http://${pc1.mesh_ip}:7700/health`);
     expect(unsigned.status).toBe(401);
 
