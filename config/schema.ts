@@ -196,6 +196,38 @@ export const configSchema = z.strictObject({
       max_duration_s: z.number().int().min(1).max(3600).default(300),
     })
     .optional(),
+  /** The health monitor: how often, what counts as stale, probes, alert damping. */
+  health: z
+    .strictObject({
+      interval_s: z.number().int().min(1).max(3600).default(60),
+      /** A WireGuard device whose last handshake is older than this is stale, never online. */
+      stale_after_s: z.number().int().min(1).max(86_400).default(180),
+      probe_timeout_s: z.number().int().min(1).max(120).default(5),
+      /** Extra tries of a failed probe before a device counts as unreachable. */
+      probe_retries: z.number().int().min(0).max(10).default(2),
+      /** Devices probed at once. */
+      concurrency: z.number().int().min(1).max(1000).default(32),
+      /** Repeat an unchanged alert after this long; unset: never. */
+      remind_after_s: z.number().int().min(60).optional(),
+      /** More than flap_max_alerts alerts for one device within flap_window_s: one notice, then quiet until it holds steady that long. */
+      flap_window_s: z.number().int().min(1).max(86_400).default(900),
+      flap_max_alerts: z.number().int().min(1).max(100).default(4),
+    })
+    .default({
+      interval_s: 60,
+      stale_after_s: 180,
+      probe_timeout_s: 5,
+      probe_retries: 2,
+      concurrency: 32,
+      flap_window_s: 900,
+      flap_max_alerts: 4,
+    }),
+  revoke: z
+    .strictObject({
+      /** How long a !revoke confirmation code stays valid. */
+      code_ttl_s: z.number().int().min(1).max(3600).default(300),
+    })
+    .default({ code_ttl_s: 300 }),
   startup: z
     .strictObject({
       /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */

@@ -97,4 +97,25 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX agent_approvals_pending ON agent_approvals (state) WHERE state = 'pending';
     `);
   },
+  (db) => {
+    // The health monitor's verdict per device (status, reason, since-when) and the audit head
+    // it last accepted: a chain that later has fewer entries or another hash there is corrupted.
+    db.exec(`
+      CREATE TABLE device_health (
+        name TEXT PRIMARY KEY,
+        status TEXT NOT NULL CHECK (status IN ('online', 'stale', 'unreachable', 'corrupted', 'revoked')),
+        reason TEXT NOT NULL,
+        detail TEXT,
+        since INTEGER NOT NULL,
+        checked_at INTEGER NOT NULL,
+        last_handshake INTEGER,
+        capabilities INTEGER,
+        last_call_at INTEGER,
+        audit_count INTEGER,
+        audit_hash TEXT,
+        audit_broken_id INTEGER,
+        alerted_at INTEGER
+      );
+    `);
+  },
 ];
