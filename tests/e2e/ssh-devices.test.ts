@@ -77,7 +77,7 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
     [`!add-pc ${"x".repeat(40)} --via ssh --ssh pc2-viewer`, /is not a valid device name/],
     [
       "!add-pc web3 --via ssh --ssh nosuchalias",
-      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: pc2-viewer$/,
+      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: pc2-viewer, pc1-admin$/,
     ],
     ["!add-pc web3 --via ssh", /^--via ssh needs --ssh user@host\[:port\]/],
     [
@@ -108,7 +108,7 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
       const { sent, reaction } = await session.command(`!add-pc web3 --via ssh --ssh ${target}`);
       expect(reaction).toBe("❌");
       const outcome = String(session.mentionAfter(sent)?.content.body);
-      expect(outcome).toMatch(/^operator: ✗ failed at \[2\/5\] checking SSH reachability: /);
+      expect(outcome).toMatch(/^operator: ✗ failed at \[2\/4\] checking SSH reachability: /);
       expect(outcome).toMatch(reason);
       expect(outcome).toContain("Rolled back: name released.");
       expect(devices().get("web3")).toBeUndefined();
