@@ -18,4 +18,9 @@ export interface MatrixProvisioner {
   /** Undoes createDeviceRoom: removes the alias, withdraws invites, the agent leaves. */
   removeDeviceRoom(device: string, roomId: string | undefined): Promise<string>;
   postAsAgent(device: string, roomId: string, text: string): Promise<void>;
+  /**
+   * Closes #device-<name> for good (revoke): the agent's final message, the topic set to
+   * `[closed] …`, the alias dropped, then the agent leaves. No tombstone.
+   */
+  closeDeviceRoom(device: string, roomId: string, finalMessage: string, topic: string): Promise<void>;
 }

@@ -67,7 +67,7 @@ export class ProvisioningService {
     this.deps.readKey(keyFile);
     const forced = checkForced(request);
     const existing = this.deps.devices.get(request.name);
-    if (existing) checkSameDevice(existing, request.via, target);
+    if (existing && existing.status !== "revoked") checkSameDevice(existing, request.via, target);
     const pipeline = this.pipeline(request.via, keyFile);
     const total = pipeline.steps.length;
     return {

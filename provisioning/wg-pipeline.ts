@@ -10,6 +10,7 @@ import { agentRoomStep, helloStep, reserveNameStep, type DeviceRunData } from ".
 import type { CheckResult, Pipeline, Step, StepContext } from "./engine";
 import type { MatrixProvisioner } from "./ports";
 import {
+  agentConfigYaml,
   agentFilesPresent,
   agentLayout,
   localAgent,
@@ -21,6 +22,7 @@ import {
 } from "./wg/agent-install";
 import { newAgentSecret, readAgentSecret, removeAgentSecret, saveAgentSecret } from "./wg/agent-secret";
 import type { Hub } from "./wg/hub";
+import { waitForAgent } from "./wg/ready";
 import { lowestFree } from "./wg/ipam";
 import { asPublicKey, generateKeyPair, generatePresharedKey } from "./wg/keys";
 import { supervisorScript, systemdUserUnit } from "./wg/services/render";
@@ -125,22 +127,16 @@ export function wgAddPipeline(deps: WgPipelineDeps): Pipeline<WgAddData> {
     await hub.addPeer(data.name, secrets.keys.publicKey, secrets.psk, data.meshIp!);
   };
 
-  const waitReady = async (data: WgAddData): Promise<string> => {
-    const secret = readAgentSecret(deps.config.state_dir, data.name)!;
-    const deadline = Date.now() + mesh.ready_timeout_s * 1000;
-    let handshake = 0;
-    while (Date.now() < deadline) {
-      handshake = (await hub.handshakes()).get(data.publicKey!) ?? 0;
-      if (handshake > 0 && (await deps.agentHealthy(data.meshIp!, secret)))
-        return `handshake ${Math.max(0, Math.round(Date.now() / 1000 - handshake))} s ago, /health ok`;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new UserError(
-      handshake > 0
-        ? `the tunnel is up but the agent on ${data.meshIp} did not answer /health within ${mesh.ready_timeout_s} s — its log is ${layout(data).log} on the device`
-        : `no WireGuard handshake from ${data.name} within ${mesh.ready_timeout_s} s — check that the device can reach ${mesh.endpoint} (UDP)`,
-    );
-  };
+  const waitReady = (data: WgAddData): Promise<string> =>
+    waitForAgent(hub, deps.agentHealthy, {
+      device: data.name,
+      publicKey: data.publicKey!,
+      meshIp: data.meshIp!,
+      secret: readAgentSecret(deps.config.state_dir, data.name)!,
+      timeoutS: mesh.ready_timeout_s,
+      endpoint: mesh.endpoint,
+      agentLog: layout(data).log,
+    });
 
   const steps: Step<WgAddData>[] = [
     reserveNameStep(devices, "wg"),
@@ -315,18 +311,4 @@ export function wgAddPipeline(deps: WgPipelineDeps): Pipeline<WgAddData> {
       shell = undefined;
     },
   };
-}
-
-function agentConfigYaml(meshIp: string, port: number, files: ReturnType<typeof agentLayout>): string {
-  return [
-    "# written by meshpilot",
-    "listen:",
-    `  address: ${meshIp}`,
-    `  port: ${port}`,
-    `secret_file: ${files.secret}`,
-    `manifest: ${files.manifest}`,
-    `audit_db: ${files.audit}`,
-    "log_level: info",
-    "",
-  ].join("\n");
 }

@@ -167,3 +167,18 @@ export async function agentFilesPresent(shell: Shell, layout: AgentLayout): Prom
   );
   return result.stdout.split("\n").filter(Boolean);
 }
+
+/** The agent's own config: it listens on the mesh IP only. */
+export function agentConfigYaml(meshIp: string, port: number, files: AgentLayout): string {
+  return [
+    "# written by meshpilot",
+    "listen:",
+    `  address: ${meshIp}`,
+    `  port: ${port}`,
+    `secret_file: ${files.secret}`,
+    `manifest: ${files.manifest}`,
+    `audit_db: ${files.audit}`,
+    "log_level: info",
+    "",
+  ].join("\n");
+}

@@ -80,6 +80,26 @@ export class Hub {
     );
   }
 
+  /**
+   * Per peer: latest handshake (unix seconds, 0 = never) and bytes received, in one call.
+   * The dump's first line holds the interface's private key, so it is cut on the hub and
+   * never reaches this process.
+   */
+  async peerStats(): Promise<Map<string, { handshake: number; rx: number }>> {
+    const out = await mustRun(
+      this.shell,
+      `d=$(wg show ${shellQuote([this.settings.interface])} dump) && printf '%s\\n' "$d" | tail -n +2`,
+      "reading the hub's peers",
+    );
+    const stats = new Map<string, { handshake: number; rx: number }>();
+    for (const line of out.split("\n")) {
+      const fields = line.split("\t");
+      if (fields.length < 7) continue;
+      stats.set(fields[0]!, { handshake: Number(fields[4]), rx: Number(fields[5]) });
+    }
+    return stats;
+  }
+
   async hasPeer(publicKey: string): Promise<boolean> {
     return (await this.handshakes()).has(publicKey);
   }

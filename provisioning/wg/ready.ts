@@ -1,0 +1,39 @@
+import { UserError } from "../../common/errors";
+import type { Hub } from "./hub";
+
+export interface ReadyWait {
+  device: string;
+  publicKey: string;
+  meshIp: string;
+  secret: string;
+  timeoutS: number;
+  endpoint: string;
+  /** Where the agent logs on the device, for the failure sentence. */
+  agentLog: string;
+}
+
+/**
+ * Polls (every 0.5 s, up to timeoutS) until the hub has a handshake from the device and
+ * its agent answers a signed /health over the mesh. The failure says which of the two
+ * was missing, since they point at different fixes (UDP reachability vs the agent).
+ */
+export async function waitForAgent(
+  hub: Hub,
+  agentHealthy: (meshIp: string, secret: string) => Promise<boolean>,
+  wait: ReadyWait,
+): Promise<string> {
+  const deadline = Date.now() + wait.timeoutS * 1000;
+  let handshake = 0;
+  while (Date.now() < deadline) {
+    handshake = (await hub.handshakes()).get(wait.publicKey) ?? 0;
+    if (handshake > 0 && (await agentHealthy(wait.meshIp, wait.secret))) {
+      return `handshake ${Math.max(0, Math.round(Date.now() / 1000 - handshake))} s ago, /health ok`;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new UserError(
+    handshake > 0
+      ? `the tunnel is up but the agent on ${wait.meshIp} did not answer /health within ${wait.timeoutS} s — its log is ${wait.agentLog} on the device`
+      : `no WireGuard handshake from ${wait.device} within ${wait.timeoutS} s — check that the device can reach ${wait.endpoint} (UDP)`,
+  );
+}
