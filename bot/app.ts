@@ -61,13 +61,20 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
       await matrix.send(alertsRoomId, mentionContent(config.operators, plain(text)));
     });
   };
-  const services = buildServices(config, db, appservice, log, (error) => {
-    log.warn(
-      { target: formatSshTarget(error.target), expected: error.expected, seen: error.seen },
-      "host key changed; refused",
-    );
-    alertOperators(`[ALERT] ${error.message}`);
-  });
+  const services = buildServices(
+    config,
+    db,
+    appservice,
+    log,
+    (error) => {
+      log.warn(
+        { target: formatSshTarget(error.target), expected: error.expected, seen: error.seen },
+        "host key changed; refused",
+      );
+      alertOperators(`[ALERT] ${error.message}`);
+    },
+    alertOperators,
+  );
   const { table } = services;
   const agents = buildAgents(config, secrets, db, appservice, services, log);
   const router = new MessageRouter({
@@ -160,15 +167,17 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
     await recoverInterruptedRuns(services, alertOperators, log);
     await agents.declineLeftovers((name) => services.devices.get(name));
+    // Alerts need the control room, so the monitor starts only now.
+    services.monitor.start();
     log.info({ alertsRoomId, botUserId: bot.userId }, "meshpilot is running");
     return {
       botUserId: bot.userId,
       alertsRoomId,
-      stop: () => {
+      stop: async () => {
+        await services.monitor.stop();
         appservice.stop();
         services.close();
         db.close();
-        return Promise.resolve();
       },
     };
   } catch (error) {

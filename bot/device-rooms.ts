@@ -105,6 +105,21 @@ export class AppserviceProvisioner implements MatrixProvisioner {
     await this.intent(device).underlyingClient.sendMessage(roomId, { msgtype: "m.text", body: text });
   }
 
+  async closeDeviceRoom(device: string, roomId: string, finalMessage: string, topic: string): Promise<void> {
+    const client = this.intent(device).underlyingClient;
+    try {
+      await client.sendMessage(roomId, { msgtype: "m.text", body: finalMessage });
+      await client.sendStateEvent(roomId, "m.room.topic", "", { topic });
+    } catch (error) {
+      // Already out of the room (a second revoke, or a room left by hand): nothing to close.
+      if (!isForbiddenOrMissing(error)) throw error;
+    }
+    await this.dropStaleAlias(device);
+    await client.leaveRoom(roomId).catch((error: unknown) => {
+      if (!isForbiddenOrMissing(error)) throw error;
+    });
+  }
+
   private intent(device: string): Intent {
     return this.appservice.getIntentForUserId(this.agentUserId(device));
   }

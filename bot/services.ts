@@ -20,6 +20,11 @@ import { agentRequest } from "../device-agent/client/http";
 import { Hub } from "../provisioning/wg/hub";
 import { LazySshShell, LocalShell } from "../provisioning/wg/shell";
 import { connectSsh } from "../ssh/connect";
+import { HealthStore } from "../health/store";
+import { HealthMonitor } from "../health/monitor";
+import { Revoker } from "../provisioning/revoke";
+import { readAgentSecret } from "../provisioning/wg/agent-secret";
+import { ConfirmCodes } from "./confirm-codes";
 import { formatSshTarget, hostKeyId, parseSshTarget } from "../ssh/target";
 
 /** The hub: this machine (hub_mode local), or one reached over SSH with a pinned host key. */
@@ -53,6 +58,9 @@ export interface Services {
   sshDevices: SshDevices;
   pool: SshPool;
   table: CommandTable;
+  health: HealthStore;
+  /** Started by startBot once the alerts room is known, stopped with the bot. */
+  monitor: HealthMonitor;
   close(): void;
 }
 
@@ -63,6 +71,7 @@ export function buildServices(
   appservice: Appservice,
   log: Logger,
   onHostKeyChanged: (error: HostKeyChangedError) => void,
+  alertOperators: (text: string) => void = () => undefined,
 ): Services {
   const devices = new DeviceStore(db);
   const hostKeys = new HostKeyStore(db);
@@ -105,9 +114,61 @@ export function buildServices(
     log: log.child({ component: "ssh" }),
   });
   const sshDevices = new SshDevices(devices, pool, join(config.state_dir, "audit"));
+  const health = new HealthStore(db);
+  const monitor = new HealthMonitor({
+    devices,
+    store: health,
+    settings: monitorSettings(config),
+    ...(hub ? { peerStats: () => hub.peerStats() } : {}),
+    wgPublicKey: (name) => {
+      const run = journal.latestCompleted(name);
+      return run ? (JSON.parse(run.data) as { publicKey?: string }).publicKey : undefined;
+    },
+    agentUrl: (device) => `http://${device.mesh_ip ?? ""}:${config.mesh?.agent_port ?? 7700}`,
+    agentSecret: (name) => readAgentSecret(config.state_dir, name),
+    sshProbe: async (device) => {
+      const result = await pool.exec(
+        { user: device.ssh_user ?? "", host: device.ssh_host ?? "", port: device.ssh_port ?? 22 },
+        "true",
+        { timeoutMs: config.health.probe_timeout_s * 1000, maxBytes: 1024 },
+      );
+      if (result.exitCode !== 0)
+        throw new Error(result.timedOut ? "no answer in time" : `exit ${result.exitCode}`);
+    },
+    sshAudit: (name) => {
+      const log = sshDevices.audit(name);
+      return {
+        verify: (remembered) => log.verify(remembered),
+        lastCallAt: () => log.recentCalls(1)[0]?.ts ?? null,
+      };
+    },
+    alert: alertOperators,
+    log: log.child({ component: "health" }),
+  });
+  const revoker = new Revoker({
+    config,
+    devices,
+    journal,
+    hostKeys,
+    matrix,
+    hub,
+    readKey: readPrivateKeyFile,
+    closePooled: (target) => pool.close(target),
+    log: log.child({ component: "revoke" }),
+  });
   const table = buildCommandTable({
     addPc: { provisioning, roomAlias: (device) => matrix.roomAlias(device) },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name) },
+    health: { devices: () => devices.list(), health: () => health.all() },
+    revoke: {
+      revoker,
+      codes: new ConfirmCodes(config.revoke.code_ttl_s * 1000),
+      codeTtlS: config.revoke.code_ttl_s,
+      onRevoked: (name) => {
+        health.markRevoked(name, Date.now());
+        monitor.forget(name);
+      },
+    },
   });
   return {
     devices,
@@ -116,9 +177,28 @@ export function buildServices(
     sshDevices,
     pool,
     table,
+    health,
+    monitor,
     close: () => {
       pool.closeAll();
       sshDevices.closeAll();
+    },
+  };
+}
+
+function monitorSettings(
+  config: Readonly<Config>,
+): ConstructorParameters<typeof HealthMonitor>[0]["settings"] {
+  const h = config.health;
+  return {
+    intervalMs: h.interval_s * 1000,
+    staleAfterS: h.stale_after_s,
+    probe: { timeoutMs: h.probe_timeout_s * 1000, retries: h.probe_retries },
+    concurrency: h.concurrency,
+    alerts: {
+      flapWindowMs: h.flap_window_s * 1000,
+      flapMaxAlerts: h.flap_max_alerts,
+      ...(h.remind_after_s ? { remindAfterMs: h.remind_after_s * 1000 } : {}),
     },
   };
 }

@@ -57,12 +57,16 @@ export class DeviceStore {
     return this.db.prepare("SELECT * FROM devices ORDER BY name").all() as Device[];
   }
 
-  /** Holds the name for a device being provisioned; false when the name is taken. */
+  /** Holds the name for a device being provisioned; false when the name is taken. A revoked name is free again. */
   claim(name: string, backend: Backend): boolean {
     const now = Date.now();
     const result = this.db
       .prepare(
-        "INSERT INTO devices (name, backend, status, created_at, updated_at) VALUES (?, ?, 'provisioning', ?, ?) ON CONFLICT (name) DO NOTHING",
+        `INSERT INTO devices (name, backend, status, created_at, updated_at) VALUES (?, ?, 'provisioning', ?, ?)
+         ON CONFLICT (name) DO UPDATE SET backend = excluded.backend, status = 'provisioning', ssh_user = NULL,
+           ssh_host = NULL, ssh_port = NULL, os = NULL, arch = NULL, os_pretty = NULL, agent_user_id = NULL,
+           room_id = NULL, mesh_ip = NULL, manifest = NULL, created_at = excluded.created_at, updated_at = excluded.updated_at
+         WHERE devices.status = 'revoked'`,
       )
       .run(name, backend, now, now);
     return result.changes === 1;

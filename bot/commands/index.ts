@@ -1,12 +1,16 @@
 import { addPcCommand, type AddPcDeps } from "./add-pc";
 import { auditCommand, type AuditDeps } from "./audit";
+import { healthCommand, type HealthDeps } from "./health";
 import { helpCommand } from "./help";
+import { revokeCommand, type RevokeDeps } from "./revoke";
 import { createCommandTable, type CommandTable } from "./table";
 
 /** What the commands need from the rest of the bot. */
 export interface CommandDeps {
   addPc: AddPcDeps;
   audit: AuditDeps;
+  health: HealthDeps;
+  revoke: RevokeDeps;
 }
 
 /** Every command the bot knows, in the order !help lists them. */
@@ -15,6 +19,9 @@ export function buildCommandTable(deps: CommandDeps): CommandTable {
     helpCommand(() => table),
     addPcCommand(deps.addPc),
     auditCommand(deps.audit),
+    healthCommand(deps.health),
+    healthCommand(deps.health, "devices"),
+    revokeCommand(deps.revoke),
   ]);
   return table;
 }

@@ -28,7 +28,14 @@ describe("the command table", () => {
   test("the real table lists its commands, each with usage and summary", () => {
     // The table is only read here; no command runs, so its dependencies are never touched.
     const table = buildCommandTable({} as CommandDeps);
-    expect(table.commands.map((c) => c.name)).toEqual(["help", "add-pc", "audit"]);
+    expect(table.commands.map((c) => c.name)).toEqual([
+      "help",
+      "add-pc",
+      "audit",
+      "health",
+      "devices",
+      "revoke",
+    ]);
     for (const command of table.commands) {
       expect(command.usage.startsWith(`!${command.name}`)).toBe(true);
       expect(command.summary.length).toBeGreaterThan(5);

@@ -1,0 +1,118 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
+import { AuditLog } from "../../../common/audit/log";
+import { verifyRequest, NonceCache } from "../../../common/signing";
+import { HealthMonitor, type PeerStats } from "../../../health/monitor";
+import { HealthStore } from "../../../health/store";
+import { asSqlDatabase, openDatabase } from "../../../state/db";
+import { DeviceStore } from "../../../state/devices";
+import { BOT_MIGRATIONS } from "../../../state/migrations";
+
+/** The monitor against a real signed HTTP agent stand-in with a real audit chain, and an in-memory hub view. */
+describe("HealthMonitor", () => {
+  const secret = "s".repeat(64);
+  let server: Server;
+  let url: string;
+  const agentDb = openDatabase(":memory:", []);
+  const audit = new AuditLog(asSqlDatabase(agentDb));
+  let agentUp = true;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) audit.recordCall({ capability: "fs.list", args: { path: "/" }, caller: "t" });
+    const nonces = new NonceCache();
+    server = createServer((req, res) => {
+      const ok = verifyRequest(
+        secret,
+        { method: req.method ?? "", path: req.url ?? "", body: "" },
+        req.headers,
+        nonces,
+      );
+      if (!ok.ok || !agentUp) {
+        res.writeHead(ok.ok ? 503 : 401).end();
+        return;
+      }
+      const u = new URL(req.url ?? "/", "http://x");
+      const count = u.searchParams.get("count");
+      const body =
+        u.pathname === "/health"
+          ? { capabilities: 14, audit: audit.head() }
+          : audit.verify(
+              count ? { count: Number(count), hash: u.searchParams.get("hash") ?? "" } : undefined,
+            );
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((r) => server.close(r)));
+
+  function setup() {
+    const db = openDatabase(":memory:", BOT_MIGRATIONS);
+    const devices = new DeviceStore(db);
+    devices.claim("pc1", "wg");
+    devices.update("pc1", { status: "live", mesh_ip: "10.42.0.2" });
+    const store = new HealthStore(db);
+    const alerts: string[] = [];
+    let now = 1_800_000_000_000;
+    const peers = new Map<string, PeerStats>([["KEY", { handshake: now / 1000 - 10, rx: 100 }]]);
+    const monitor = new HealthMonitor({
+      devices,
+      store,
+      settings: {
+        intervalMs: 1000,
+        staleAfterS: 180,
+        probe: { timeoutMs: 2000, retries: 1 },
+        concurrency: 4,
+        alerts: { flapWindowMs: 900_000, flapMaxAlerts: 4 },
+      },
+      peerStats: () => Promise.resolve(peers),
+      wgPublicKey: () => "KEY",
+      agentUrl: () => url,
+      agentSecret: () => secret,
+      sshProbe: () => Promise.resolve(),
+      sshAudit: () => ({ verify: () => ({ ok: true, count: 0, head: "" }), lastCallAt: () => null }),
+      alert: (t) => alerts.push(t),
+      log: pino({ level: "silent" }),
+      now: () => now,
+    });
+    return { monitor, store, alerts, peers, advance: (ms: number) => (now += ms), nowS: () => now / 1000 };
+  }
+
+  test("online, then stale when the handshake ages, then resolved; the grid data is stored", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    expect(t.store.get("pc1")).toMatchObject({ status: "online", capabilities: 14, audit_count: 3 });
+    t.advance(200_000);
+    t.peers.set("KEY", { handshake: t.nowS() - 200, rx: 300 });
+    await t.monitor.sweep();
+    await t.monitor.sweep();
+    expect(t.store.get("pc1")).toMatchObject({ status: "stale", reason: "handshake 3 min ago" });
+    t.advance(60_000);
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 400 });
+    await t.monitor.sweep();
+    expect(t.alerts).toEqual([
+      "[ALERT] device_id=pc1 status=stale (handshake 3 min ago)",
+      "[RESOLVED] device_id=pc1 online again (was stale for 60 s)",
+    ]);
+  });
+
+  test("an agent that stops answering through a live tunnel is unreachable", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    agentUp = false;
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 999 });
+    await t.monitor.sweep();
+    agentUp = true;
+    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=unreachable (/health: HTTP 503)"]);
+  });
+
+  test("a chain cut below the remembered head is corrupted, naming the first missing id", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    agentDb.prepare("DELETE FROM audit WHERE id = 3").run();
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 1234 });
+    await t.monitor.sweep();
+    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=hash_chain_corrupted (id=3 broken)"]);
+  });
+});
