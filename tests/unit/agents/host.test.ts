@@ -1,0 +1,67 @@
+import { ApprovalBroker } from "../../../agents/approvals";
+import { HistoryStore } from "../../../agents/history";
+import { AgentHost, type AgentRoom } from "../../../agents/host";
+import type { Model, ModelReply } from "../../../agents/model";
+import type { Device } from "../../../state/devices";
+import { openDatabase } from "../../../state/db";
+import { BOT_MIGRATIONS } from "../../../state/migrations";
+import { memoryLogger } from "../support/fakes";
+
+const device = { name: "pc1", backend: "wg", os: "linux", arch: "amd64", manifest: "{}" } as Device;
+const OP = "@op:example.org";
+
+function host(model: Model | undefined, said: string[]): AgentHost {
+  const db = openDatabase(":memory:", BOT_MIGRATIONS);
+  const log = memoryLogger().log;
+  const room: AgentRoom = {
+    say: (text) => Promise.resolve(String(said.push(text))),
+    notice: (text) => Promise.resolve(String(said.push(`notice: ${text}`))),
+    ask: (text) => Promise.resolve(String(said.push(`ask: ${text}`))),
+    typing: () => Promise.resolve(),
+  };
+  return new AgentHost({
+    model,
+    registry: { toolsFor: () => [] },
+    history: new HistoryStore(db, { maxTurns: 5, maxTokens: 10_000 }),
+    approvals: new ApprovalBroker(db, { operators: new Set([OP]), timeoutMs: 1000, log }),
+    roomFor: () => room,
+    limits: { maxToolRounds: 2, toolOutputMaxChars: 1000, approvalTimeoutS: 1 },
+    agentPort: 7700,
+    log,
+  });
+}
+
+describe("AgentHost", () => {
+  test("one turn at a time per room: the second message waits for the first turn", async () => {
+    const said: string[] = [];
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const model: Model = {
+      create: async (request): Promise<ModelReply> => {
+        const text = JSON.stringify(request.messages[request.messages.length - 1]);
+        events.push(`start ${text.includes("first") ? "first" : "second"}`);
+        if (text.includes("first")) await gate;
+        events.push(`end ${text.includes("first") ? "first" : "second"}`);
+        return { content: [{ type: "text", text: "ok" }], stopReason: "end_turn" };
+      },
+    };
+    const h = host(model, said);
+    const message = (body: string, eventId: string) => ({ roomId: "!r", eventId, sender: OP, body });
+    const first = h.handle(device, message("first", "$1"));
+    const second = h.handle(device, message("second", "$2"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual(["start first"]);
+    release();
+    await Promise.all([first, second]);
+    expect(events).toEqual(["start first", "end first", "start second", "end second"]);
+  });
+
+  test("without a model the agent says so instead of staying silent", async () => {
+    const said: string[] = [];
+    await host(undefined, said).handle(device, { roomId: "!r", eventId: "$1", sender: OP, body: "hi" });
+    expect(said).toEqual([
+      "I have no model to think with: meshpilot's config has no llm: section (see config/meshpilot.example.yaml).",
+    ]);
+  });
+});
