@@ -114,6 +114,17 @@ export function buildServices(
     log: log.child({ component: "ssh" }),
   });
   const sshDevices = new SshDevices(devices, pool, join(config.state_dir, "audit"));
+  const revoker = new Revoker({
+    config,
+    devices,
+    journal,
+    hostKeys,
+    matrix,
+    hub,
+    readKey: readPrivateKeyFile,
+    closePooled: (target) => pool.close(target),
+    log: log.child({ component: "revoke" }),
+  });
   const health = new HealthStore(db);
   const monitor = new HealthMonitor({
     devices,
@@ -143,18 +154,8 @@ export function buildServices(
       };
     },
     alert: alertOperators,
+    busy: (name) => revoker.busy(name),
     log: log.child({ component: "health" }),
-  });
-  const revoker = new Revoker({
-    config,
-    devices,
-    journal,
-    hostKeys,
-    matrix,
-    hub,
-    readKey: readPrivateKeyFile,
-    closePooled: (target) => pool.close(target),
-    log: log.child({ component: "revoke" }),
   });
   const table = buildCommandTable({
     addPc: { provisioning, roomAlias: (device) => matrix.roomAlias(device) },

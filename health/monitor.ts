@@ -47,6 +47,8 @@ export interface MonitorDeps {
   sshProbe(device: Device): Promise<void>;
   sshAudit(name: string): BotSideAudit;
   alert(text: string): void;
+  /** A device being revoked (or otherwise taken apart) right now: not judged, or its teardown would raise alerts. */
+  busy?(name: string): boolean;
   log: Logger;
   now?: () => number;
 }
@@ -109,7 +111,7 @@ export class HealthMonitor {
       if (device.status === "revoked" && previous.get(device.name)?.status !== "revoked")
         this.deps.store.markRevoked(device.name, now);
     }
-    const live = all.filter((d) => d.status === "live");
+    const live = all.filter((d) => d.status === "live" && !this.deps.busy?.(d.name));
     const probed = await mapLimit(live, this.deps.settings.concurrency, (d) =>
       this.probe(d, previous.get(d.name)),
     );
@@ -125,7 +127,16 @@ export class HealthMonitor {
       }
     }
     const judgedAt = this.now();
-    return probed.map((p) => this.judge(p, previous.get(p.device.name), peers, hubError, judgedAt));
+    // A revoke may have started while this sweep probed: what it took apart is not news.
+    const stillLive = new Set(
+      this.deps.devices
+        .list()
+        .filter((d) => d.status === "live" && !this.deps.busy?.(d.name))
+        .map((d) => d.name),
+    );
+    return probed
+      .filter((p) => stillLive.has(p.device.name))
+      .map((p) => this.judge(p, previous.get(p.device.name), peers, hubError, judgedAt));
   }
 
   private judge(

@@ -42,6 +42,11 @@ export class Revoker {
 
   constructor(private readonly deps: RevokeDeps) {}
 
+  /** A revoke of this device is running. */
+  busy(name: string): boolean {
+    return this.inFlight.has(name);
+  }
+
   /** Throws a UserError for a device that cannot be revoked now; returns it otherwise. */
   check(name: string): Device {
     const device = this.deps.devices.get(name);

@@ -28,6 +28,15 @@ describeLab("health monitor and !revoke", (lab) => {
         String(pattern),
       )
     ).content.body as string;
+  const codeAfter = async (sent: string): Promise<string> => {
+    const prompt = await session.operator.waitForAfter(
+      sent,
+      alertMatching(lab(), session.alertsRoom, /--confirm [A-Z0-9]{4}/),
+      WAIT,
+      "the revoke code",
+    );
+    return /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
+  };
   const mark = (): Promise<string> => session.operator.sendText(session.alertsRoom, "(test marker)");
 
   beforeAll(async () => {
@@ -137,10 +146,10 @@ describeLab("health monitor and !revoke", (lab) => {
 
   test("revoke: wrong code, another operator, an expired code → refused; the right code → gone from hub and pc1, room closed", async () => {
     const room = await session.operator.resolveAlias("#device-pc1:meshpilot.test");
+    await session.operator.join(room); // to read the room's topic once it is closed
     const ask = await session.command("!revoke pc1");
     expect(ask.reaction).toBe("✅");
-    const prompt = session.mentionAfter(ask.sent)!.content.body as string;
-    const code = /--confirm ([A-Z0-9]{4})/.exec(prompt)![1]!;
+    const code = await codeAfter(ask.sent);
 
     const wrong = await session.command(`!revoke pc1 --confirm ${code === "AAAA" ? "BBBB" : "AAAA"}`);
     expect(wrong.reaction).toBe("❌");
@@ -163,9 +172,7 @@ describeLab("health monitor and !revoke", (lab) => {
     expect(hubFileDevices(lab())).toContain("pc1");
 
     const late = await session.command("!revoke pc1");
-    const lateCode = /--confirm ([A-Z0-9]{4})/.exec(
-      session.mentionAfter(late.sent)!.content.body as string,
-    )![1]!;
+    const lateCode = await codeAfter(late.sent);
     const issued = Date.now();
     await waitUntil("the code's expiry", () => Date.now() > issued + CODE_TTL_S * 1000 + 500, 30_000);
     const expired = await session.command(`!revoke pc1 --confirm ${lateCode}`);
@@ -175,14 +182,29 @@ describeLab("health monitor and !revoke", (lab) => {
 
     const peersBefore = hubPeers(lab()).length;
     const fresh = await session.command("!revoke pc1");
-    const freshCode = /--confirm ([A-Z0-9]{4})/.exec(
-      session.mentionAfter(fresh.sent)!.content.body as string,
-    )![1]!;
+    const freshCode = await codeAfter(fresh.sent);
     const done = await session.command(`!revoke pc1 --confirm ${freshCode}`);
     expect(done.reaction).toBe("✅");
-    expect(session.mentionAfter(done.sent)!.content.body).toMatch(
+    expect(
+      (
+        await session.operator.waitForAfter(
+          done.sent,
+          alertMatching(lab(), session.alertsRoom, /pc1 revoked/),
+          WAIT,
+          "the revoke outcome",
+        )
+      ).content.body,
+    ).toMatch(
       /✓ pc1 revoked: hub peer removed, agent stopped, agent files removed, tunnel removed, 10\.42\.0\.\d+ freed, room closed/,
     );
+    // Taking it apart raised no alert of its own.
+    expect(
+      session.operator.events.filter(
+        (e) =>
+          alertMatching(lab(), session.alertsRoom, /\[ALERT\] device_id=pc1/)(e) &&
+          session.operator.isAfter(e, done.sent),
+      ),
+    ).toEqual([]);
     expect(hubPeers(lab()).length).toBe(peersBefore - 1);
     expect(hubFileDevices(lab())).not.toContain("pc1");
     expect(tracesOnPc(lab(), "pc1", "lucas")).toEqual([]);
