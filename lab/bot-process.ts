@@ -125,6 +125,7 @@ export class BotProcess {
 export async function startBotDaemon(
   facts: LabFacts,
   timeoutMs = 60_000,
+  configFile = facts.botConfig,
 ): Promise<{ pid: number; logFile: string }> {
   const logDir = join(facts.labDir, "logs");
   mkdirSync(logDir, { recursive: true });
@@ -142,7 +143,7 @@ export async function startBotDaemon(
       join(facts.repo, "dist/cli/main.js"),
       "start",
       "--config",
-      facts.botConfig,
+      configFile,
     ],
     { detached: true, stdio: ["ignore", out, out] },
   );

@@ -1,52 +1,159 @@
-import { readLabFacts, labIsUp } from "./facts";
-import { startBotDaemon } from "./bot-process";
-import { LabMatrixClient, isNoticeFrom, reactionTo } from "./matrix-client";
+import { AnthropicStandIn, callTool, lastToolResults, say } from "./anthropic-standin";
+import { startBotDaemon, BotProcess } from "./bot-process";
+import { cleanHosts, DEMO_MODEL_KEY, onPc1, writeDemoConfig } from "./demo-setup";
+import { labIsUp, readLabFacts } from "./facts";
+import { LabMatrixClient, reactionTo, type MatrixEvent } from "./matrix-client";
 import { OperatorView } from "./operator-view";
+import { loadConfig } from "../config/load";
+
+const WAIT = 180_000;
 
 /**
- * The operator's side of a short conversation with the bot, on the lab, printed as the
- * operator would read it. Leaves the bot and the lab running for a look from Element.
+ * The operator's day on the lab, printed as the operator reads it: !help, a PC added to
+ * the mesh, a question answered by its agent through a real tool call (the model is a
+ * local stand-in, labelled as such), an SSH-only PC, !health, a tunnel that drops and
+ * comes back, and a revoke with its confirmation code. Fails loudly if any step does.
+ * Leaves the lab and the bot running for a look from Element.
  */
 async function main(): Promise<void> {
   const facts = readLabFacts();
   if (!facts || !(await labIsUp(facts))) throw new Error("the lab is not up: run npm run lab:up (as root)");
-  console.log("meshpilot demo — the operator's view of #operator-alerts\n");
-  const { pid, logFile } = await startBotDaemon(facts);
+  const standIn = await AnthropicStandIn.start({ host: facts.hosts.hub!.uplinkIp!, apiKey: DEMO_MODEL_KEY });
+  const configFile = writeDemoConfig(facts, standIn.url);
+  cleanHosts(facts);
+  BotProcess.wipeState(loadConfig(configFile).config.state_dir);
+  console.log(
+    "meshpilot demo — the operator's view (model: a LOCAL STAND-IN of the Anthropic API, scripted)\n",
+  );
+  const { pid, logFile } = await startBotDaemon(facts, 60_000, configFile);
   const operator = await LabMatrixClient.login(
     facts.homeserverUrl,
     facts.operator.user,
     facts.operator.password,
   );
   await operator.start();
-  const room = await operator.resolveAlias(facts.alertsAlias);
-  await operator.join(room);
-  const view = new OperatorView(operator, { [facts.botUserId]: "meshpilot" });
-  const WAIT = 30_000;
-
-  for (const text of ["!help", "!helth", "!help help"]) {
-    const sent = await view.say(room, text);
-    const reply = await operator.waitForAfter(
-      sent,
-      isNoticeFrom(facts.botUserId, room),
-      WAIT,
-      `the reply to ${text}`,
+  const alerts = await operator.resolveAlias(facts.alertsAlias);
+  await operator.join(alerts);
+  const view = new OperatorView(operator, {
+    [facts.botUserId]: "meshpilot",
+    "@agent-pc1:meshpilot.test": "agent-pc1",
+  });
+  const fromBot = (room: string) => (e: MatrixEvent) =>
+    e.sender === facts.botUserId && e.room_id === room && e.type === "m.room.message";
+  const latest = (e: MatrixEvent): MatrixEvent => {
+    const edits = operator.events.filter(
+      (x) =>
+        (x.content["m.relates_to"] as { event_id?: string } | undefined)?.event_id === e.event_id &&
+        x.content["m.new_content"],
     );
-    view.show(reply);
-    view.show(await operator.waitFor(reactionTo(sent, facts.botUserId), WAIT, `the reaction to ${text}`));
-  }
+    const last = edits[edits.length - 1];
+    return last ? { ...e, content: last.content["m.new_content"] as Record<string, unknown> } : e;
+  };
+  const command = async (text: string): Promise<string> => {
+    const sent = await view.say(alerts, text);
+    const reaction = await operator.waitFor(
+      reactionTo(sent, facts.botUserId),
+      WAIT,
+      `the bot's answer to ${text}`,
+    );
+    for (const e of operator.events.filter(
+      (x) =>
+        fromBot(alerts)(x) &&
+        operator.isAfter(x, sent) &&
+        !(x.content["m.relates_to"] as { rel_type?: string } | undefined),
+    )) {
+      if (operator.isAfter(e, reaction.event_id)) break;
+      view.show(latest(e));
+    }
+    view.show(reaction);
+    const key = (reaction.content["m.relates_to"] as { key: string }).key;
+    if (key !== "✅") throw new Error(`${text} failed (the bot reacted ${key}); bot log: ${logFile}`);
+    return sent;
+  };
+  const alertMatching = async (anchor: string, pattern: RegExp): Promise<void> => {
+    view.show(
+      await operator.waitForAfter(
+        anchor,
+        (e) => fromBot(alerts)(e) && pattern.test(String(e.content.body)),
+        WAIT,
+        String(pattern),
+      ),
+    );
+  };
+
+  await command("!help");
+  view.note("Add a PC to the mesh: keys, hub peer, tunnel, device agent, agent user and room.");
+  await command("!add-pc pc1 --via wg --ssh pc1-admin");
+
+  view.note("Ask pc1's agent something; it answers from a real tool call on pc1.");
+  const room = await operator.resolveAlias("#device-pc1:meshpilot.test");
+  await operator.waitForInvite((id) => id === room, WAIT);
+  await operator.join(room);
+  standIn.script(
+    callTool("fs_list", { path: "/home/lucas" }, "Let me look at your home directory."),
+    (request) =>
+      say(`Your home directory on pc1 holds:\n${lastToolResults(request)[0]?.content ?? "(nothing)"}`),
+  );
+  const question = await view.say(room, "What is in my home directory?");
+  const answer = await operator.waitForAfter(
+    question,
+    (e) =>
+      e.sender === "@agent-pc1:meshpilot.test" && String(e.content.body).startsWith("Your home directory"),
+    WAIT,
+    "the agent's answer",
+  );
+  for (const e of operator.events.filter(
+    (x) =>
+      x.room_id === room &&
+      x.sender !== facts.operator.userId &&
+      x.type === "m.room.message" &&
+      operator.isAfter(x, question) &&
+      operator.isAfter(answer, x.event_id),
+  ))
+    view.show(e);
+  view.show(answer);
+
+  view.note("An SSH-only machine: nothing installed, read-only tools, audited on the bot.");
+  await command("!add-pc pc2 --via ssh --ssh pc2-viewer");
+  await command("!health");
+
+  view.note("pc1's tunnel drops (wg-quick down on pc1)…");
+  const anchor = await operator.sendText(alerts, "(pc1's tunnel goes down now)");
+  onPc1(facts, `sudo -n wg-quick down ${facts.mesh.interface}`);
+  await alertMatching(anchor, /^\S+: \[ALERT\] device_id=pc1 status=stale/);
+  view.note("…and comes back.");
+  onPc1(
+    facts,
+    `sudo -n env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wg-quick up ${facts.mesh.interface}`,
+  );
+  await alertMatching(anchor, /^\S+: \[RESOLVED\] device_id=pc1 online again/);
+
+  view.note("Take pc1 away, with a confirmation code.");
+  const ask = await command("!revoke pc1");
+  const codeMessage = operator.events.find(
+    (e) =>
+      fromBot(alerts)(e) &&
+      operator.isAfter(e, ask) &&
+      /--confirm ([A-Z0-9]{4,})/.test(String(e.content.body)),
+  );
+  const code = String(codeMessage?.content.body).match(/--confirm ([A-Z0-9]{4,})/)?.[1];
+  if (!code) throw new Error("no confirmation code in the bot's answer to !revoke pc1");
+  await command(`!revoke pc1 --confirm ${code}`);
   await operator.stop();
+  await standIn.stop();
 
   console.log(`
-The lab is still running, and so is the bot (pid ${pid}, log ${logFile}).
-Look around with Element (web or desktop, on this machine):
+The lab is still running, and so is the bot (pid ${pid}, log ${logFile}); the model stand-in
+stopped with the demo, so agents now answer that the model is unreachable — point llm:
+in ${configFile} at the real API to chat. Look around with Element (web or desktop, on this machine):
   homeserver  ${facts.homeserverUrlLocal}
   user        ${facts.operator.user}   (${facts.operator.userId})
   password    ${facts.operator.password}
-  room        ${facts.alertsAlias}
+  rooms       ${facts.alertsAlias}, #device-pc2:meshpilot.test
 Stop everything with: npm run lab:down`);
 }
 
 main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });

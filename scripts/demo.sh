@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run -s build
 bash lab/up.sh
-node dist/lab/demo.js
+# The demo talks to the lab hosts (SSH to pc1), so it runs in the hub namespace, like the bot.
+ip netns exec hub node dist/lab/demo.js
