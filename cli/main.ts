@@ -4,10 +4,12 @@ import { createLogger } from "../common/log";
 import { ConfigError, loadConfig, loadSecrets } from "../config/load";
 import { startBot } from "../bot/app";
 import { buildRegistration, registrationYaml } from "../bot/registration";
+import { INIT_USAGE, runInit } from "./init";
 
 const USAGE = `usage: meshpilot <command> --config FILE
 
 commands:
+  init           write a new config, fresh tokens and the registration (meshpilot init --help)
   start          run the bot (the appservice listener and everything behind it)
   registration   print the appservice registration YAML for the homeserver
   check-config   validate the config file and exit`;
@@ -18,6 +20,8 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  // init makes the config, so it takes its own flags rather than --config.
+  if (command === "init") return rest.includes("--help") ? (console.log(INIT_USAGE), 0) : runInit(rest);
   const configIndex = rest.indexOf("--config");
   const configFile = configIndex >= 0 ? rest[configIndex + 1] : undefined;
   if (!["start", "registration", "check-config"].includes(command)) {
