@@ -94,7 +94,7 @@ function agentRoom(
 }
 
 /** `code` spans as <code>, the rest escaped: Element X renders the call as code. */
-function withCode(text: string): Reply {
+export function withCode(text: string): Reply {
   const html = escapeHtml(text)
     .replace(/`([^`]+)`/g, "<code>$1</code>")
     .replace(/\n/g, "<br>");

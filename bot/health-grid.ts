@@ -50,8 +50,9 @@ function deviceLines({ device, health }: GridEntry, now: number): string[] {
     health.status === "online"
       ? `online ${formatAge(now - health.since)}`
       : `${health.status} ${formatAge(now - health.since)}: ${health.reason}`;
+  // A reason that already gives the handshake ("handshake 8 min ago") is not repeated.
   const handshake =
-    device.backend !== "wg" || health.last_handshake === null
+    device.backend !== "wg" || health.last_handshake === null || health.reason.includes("handshake")
       ? ""
       : health.last_handshake === 0
         ? ", hs never"

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   wireguard-go wireguard-tools openssh-server openssh-client iproute2 iputils-ping procps
   sudo file sqlite3 util-linux ca-certificates curl
   git qemu-user-static libc6-arm64-cross
-  espeak-ng ffmpeg
+  espeak-ng ffmpeg chromium fonts-noto-color-emoji
 )
 SYNAPSE_VERSION="1.163.2"
 CACHE="${MESHPILOT_CACHE:-$HOME/.cache/meshpilot}"
