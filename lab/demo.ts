@@ -150,6 +150,8 @@ in ${configFile} at the real API to chat. Look around with Element (web or deskt
   user        ${facts.operator.user}   (${facts.operator.userId})
   password    ${facts.operator.password}
   rooms       ${facts.alertsAlias}, #device-pc2:meshpilot.test
+From a phone on the same network: run MESHPILOT_LAB_PUBLIC=1 npm run lab:up first, then use
+http://<this machine's address>:8008 as the homeserver in Element.
 Stop everything with: npm run lab:down`);
 }
 

@@ -131,6 +131,8 @@ else
 fi
 
 # --- Synapse ---------------------------------------------------------------------------
+# MESHPILOT_LAB_PUBLIC=1 also listens on every address, for Element on a phone on the
+# same network (plain HTTP: a lab, not a deployment).
 SYN="$LAB_DIR/synapse"
 mkdir -p "$SYN/media"
 cat > "$SYN/homeserver.yaml.new" <<CONF
@@ -138,7 +140,7 @@ server_name: "$SERVER_NAME"
 public_baseurl: http://127.0.0.1:$HS_PORT/
 listeners:
   - port: $HS_PORT
-    bind_addresses: ['127.0.0.1', '$ROOT_IP']
+    bind_addresses: $([ "${MESHPILOT_LAB_PUBLIC:-}" = 1 ] && echo "['0.0.0.0']" || echo "['127.0.0.1', '$ROOT_IP']")
     type: http
     tls: false
     x_forwarded: false
