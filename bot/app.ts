@@ -10,6 +10,7 @@ import { formatSshTarget } from "../ssh/target";
 import { dispatchCommand, type RoomMessage } from "./dispatch";
 import { waitForHomeserver } from "./homeserver";
 import type { MatrixPort } from "./port";
+import { servePing } from "./ping";
 import { buildRegistration } from "./registration";
 import { mentionContent, plain, reactionContent } from "./reply";
 import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from "./rooms";
@@ -159,6 +160,7 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     runSafely(log, "query.room", () => answer(false)),
   );
 
+  servePing(appservice, secrets.hsToken);
   await appservice.begin();
   log.info({ bind: config.appservice.bind_address, port: config.appservice.port }, "appservice listening");
   try {

@@ -4,6 +4,7 @@ import { createLogger } from "../common/log";
 import { ConfigError, loadConfig, loadSecrets } from "../config/load";
 import { startBot } from "../bot/app";
 import { buildRegistration, registrationYaml } from "../bot/registration";
+import { DOCTOR_USAGE, runDoctor } from "./doctor";
 import { INIT_USAGE, runInit } from "./init";
 
 const USAGE = `usage: meshpilot <command> --config FILE
@@ -12,7 +13,8 @@ commands:
   init           write a new config, fresh tokens and the registration (meshpilot init --help)
   start          run the bot (the appservice listener and everything behind it)
   registration   print the appservice registration YAML for the homeserver
-  check-config   validate the config file and exit`;
+  check-config   validate the config file and exit
+  doctor         check the config and everything it points at, with a fix for each problem`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -24,7 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (command === "init") return rest.includes("--help") ? (console.log(INIT_USAGE), 0) : runInit(rest);
   const configIndex = rest.indexOf("--config");
   const configFile = configIndex >= 0 ? rest[configIndex + 1] : undefined;
-  if (!["start", "registration", "check-config"].includes(command)) {
+  if (!["start", "registration", "check-config", "doctor"].includes(command)) {
     console.error(`meshpilot: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -33,6 +35,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const env = readEnv();
+  if (command === "doctor")
+    return rest.includes("--help")
+      ? (console.log(DOCTOR_USAGE), 0)
+      : (await runDoctor(configFile, { env })).code;
   try {
     const { config, warnings } = loadConfig(configFile);
     for (const warning of warnings) console.error(`warning: ${warning}`);
