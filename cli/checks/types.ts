@@ -44,8 +44,13 @@ export const fail = (label: string, detail: string, hint: string): CheckResult =
 
 /** The errno-style reason of a failed fetch (ECONNREFUSED, timeout…), for the detail column. */
 export function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  // undici wraps the socket error in `cause`; a multi-address connect wraps it once more.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown; errors?: { code?: unknown }[] } })
+    ?.cause;
   if (typeof cause?.code === "string") return cause.code;
+  const inner = cause?.errors?.[0]?.code;
+  if (typeof inner === "string") return inner;
+  if (typeof cause?.message === "string" && cause.message) return cause.message;
   if (error instanceof Error && error.name === "TimeoutError") return "timed out";
   return error instanceof Error ? error.message : String(error);
 }

@@ -118,11 +118,13 @@ describeLab("meshpilot init and doctor", (lab) => {
 
   test("homeserver down: ✗ with the URL to fix", async () => {
     const file = variant(lab().botConfig, work, "hs-down", (c) => {
-      (c.homeserver as Record<string, unknown>).url = "http://127.0.0.1:9";
+      (c.homeserver as Record<string, unknown>).url = "http://127.0.0.1:59999";
     });
     const { code, out } = await meshpilot(lab().repo, "doctor", "--config", file);
     expect(code).toBe(1);
-    expect(line(out, "homeserver reachable")).toMatch(/^✗ .*ECONNREFUSED/);
+    expect(line(out, "homeserver reachable")).toMatch(
+      /^✗ homeserver reachable — http:\/\/127.0.0.1:59999.*ECONNREFUSED/,
+    );
     expect(out).toContain("fix: start the homeserver, or fix homeserver.url");
   });
 
