@@ -1,4 +1,5 @@
 import { UserError } from "../common/errors";
+import type { SshTarget } from "../ssh/target";
 import type { Backend, DeviceStore, DeviceUpdate } from "../state/devices";
 import type { Step } from "./engine";
 import type { MatrixProvisioner } from "./ports";
@@ -6,6 +7,8 @@ import type { MatrixProvisioner } from "./ports";
 /** What every add pipeline keeps: the name, whether this run holds it, and the room. */
 export interface DeviceRunData {
   name: string;
+  /** How the bot reaches the device over SSH; every backend records it on the device row. */
+  target: SshTarget;
   claimed?: boolean;
   roomId?: string;
 }
@@ -71,6 +74,9 @@ export function helloStep<D extends DeviceRunData>(
     name: "saying hello",
     do: async (ctx) => {
       devices.update(ctx.data.name, {
+        ssh_user: ctx.data.target.user,
+        ssh_host: ctx.data.target.host,
+        ssh_port: ctx.data.target.port,
         ...live(ctx.data),
         status: "live",
         agent_user_id: matrix.agentUserId(ctx.data.name),

@@ -76,9 +76,6 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
       devices,
       matrix,
       (data) => ({
-        ssh_user: data.target.user,
-        ssh_host: data.target.host,
-        ssh_port: data.target.port,
         os: data.os ?? null,
         arch: data.arch ?? null,
         os_pretty: data.osPretty ?? null,

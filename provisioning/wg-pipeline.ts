@@ -290,9 +290,6 @@ export function wgAddPipeline(deps: WgPipelineDeps): Pipeline<WgAddData> {
       devices,
       matrix,
       (data) => ({
-        ssh_user: data.target.user,
-        ssh_host: data.target.host,
-        ssh_port: data.target.port,
         os: data.facts?.os ?? null,
         arch: data.facts?.arch ?? null,
         os_pretty: data.facts?.osPretty ?? null,
