@@ -4,7 +4,11 @@ import { cleanHosts, DEMO_MODEL_KEY, onPc1, writeDemoConfig } from "./demo-setup
 import { labIsUp, readLabFacts } from "./facts";
 import { LabMatrixClient, reactionTo, type MatrixEvent } from "./matrix-client";
 import { OperatorView } from "./operator-view";
+import { join } from "node:path";
 import { loadConfig } from "../config/load";
+import { HealthStore } from "../health/store";
+import { openDatabase } from "../state/db";
+import { BOT_MIGRATIONS } from "../state/migrations";
 
 const WAIT = 180_000;
 
@@ -21,7 +25,8 @@ async function main(): Promise<void> {
   const standIn = await AnthropicStandIn.start({ host: facts.hosts.hub!.uplinkIp!, apiKey: DEMO_MODEL_KEY });
   const configFile = writeDemoConfig(facts, standIn.url);
   cleanHosts(facts);
-  BotProcess.wipeState(loadConfig(configFile).config.state_dir);
+  const stateDir = loadConfig(configFile).config.state_dir;
+  BotProcess.wipeState(stateDir);
   console.log(
     "meshpilot demo — the operator's view (model: a LOCAL STAND-IN of the Anthropic API, scripted)\n",
   );
@@ -115,6 +120,8 @@ async function main(): Promise<void> {
 
   view.note("An SSH-only machine: nothing installed, read-only tools, audited on the bot.");
   await command("!add-pc pc2 --via ssh --ssh pc2-viewer");
+  // The monitor sweeps every 2 s here: ask once it has looked at both devices.
+  await untilChecked(stateDir, ["pc1", "pc2"]);
   await command("!health");
 
   view.note("pc1's tunnel drops (wg-quick down on pc1)…");
@@ -153,6 +160,20 @@ in ${configFile} at the real API to chat. Look around with Element (web or deskt
 From a phone on the same network: run MESHPILOT_LAB_PUBLIC=1 npm run lab:up first, then use
 http://<this machine's address>:8008 as the homeserver in Element.
 Stop everything with: npm run lab:down`);
+}
+
+/** Waits (polling the bot's own state, 60 s at most) until the health monitor has checked every named device. */
+async function untilChecked(stateDir: string, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const db = openDatabase(join(stateDir, "meshpilot.db"), BOT_MIGRATIONS);
+    const health = new HealthStore(db);
+    const pending = names.filter((name) => !health.get(name));
+    db.close();
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the health monitor never checked ${pending.join(", ")}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 main().catch((error: unknown) => {
