@@ -33,8 +33,8 @@ describe("accountHome", () => {
 
   test("linux: a hostile user name is quoted, never interpreted", async () => {
     const { exec, commands } = fakeExec([]);
-    await expect(accountHome(exec, "linux", "x'; rm -rf / #")).rejects.toThrow(UserError);
-    expect(commands[0]).toBe(`getent passwd -- 'x'\\''; rm -rf / #'`);
+    await expect(accountHome(exec, "linux", "x'; $(reboot) #")).rejects.toThrow(UserError);
+    expect(commands[0]).toBe(`getent passwd -- 'x'\\''; $(reboot) #'`);
   });
 
   test("darwin: NFSHomeDirectory from dscl, on the same or the next line", async () => {
@@ -68,6 +68,7 @@ describe("accountHome", () => {
     const climbing = fakeExec([[/^getent/, { stdout: "a:x:1:1::/home/../etc:/bin/sh\n", exitCode: 0 }]]);
     await expect(accountHome(climbing.exec, "linux", "a")).rejects.toThrow(UserError);
     await expect(accountHome(none.exec, "linux", "a\nb")).rejects.toThrow(/is not a user name/);
+    await expect(accountHome(none.exec, "darwin", "../x")).rejects.toThrow(/is not a user name/);
   });
 
   test("passwdHome matches the whole first field only", () => {
