@@ -21,7 +21,16 @@ export interface LabFacts {
   knownHosts: string;
   hosts: Record<
     string,
-    { netns: string; ip: string; uplinkIp?: string; adminUser?: string; viewerUser?: string; home?: string }
+    {
+      netns: string;
+      ip: string;
+      uplinkIp?: string;
+      adminUser?: string;
+      viewerUser?: string;
+      home?: string;
+      /** pc3: the private /root of a host reached as root. */
+      rootHome?: string;
+    }
   >;
 }
 

@@ -13,8 +13,9 @@ HUB_UPLINK_IP="198.51.100.2"
 ROOT_IF="mp-hub"
 # The hub's LAN, a bridge inside the hub namespace; PCs hang off it.
 HUB_LAN_IP="192.0.2.1"
-PCS=(pc1 pc2)
-declare -A PC_IP=([pc1]=192.0.2.11 [pc2]=192.0.2.12)
+PCS=(pc1 pc2 pc3)
+# pc3 is reached as root (its own private /root), like a Raspberry Pi set up with a root login.
+declare -A PC_IP=([pc1]=192.0.2.11 [pc2]=192.0.2.12 [pc3]=192.0.2.13)
 AS_PORT=9000
 # The mesh lives only inside the namespaces (the hub's mesh0 and the PCs' tunnels).
 MESH_IF="mesh0"
@@ -58,15 +59,16 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
 CONF
   if [ "$private" = 1 ]; then
-    # A PC of its own: private /home, /etc/wireguard and /run/wireguard (wireguard-go's
+    # A PC of its own: private /home, /root, /etc/wireguard and /run/wireguard (wireguard-go's
     # control sockets), so every host can use the same interface name, as real PCs do.
-    mkdir -p "$dir/home" "$dir/etc-wireguard"
+    mkdir -p "$dir/home" "$dir/etc-wireguard" "$dir/root" && chmod 700 "$dir/root"
     for user in "$ADMIN_USER" "$VIEWER_USER"; do
       mkdir -p "$dir/home/$user" && chown "$user:$user" "$dir/home/$user" && chmod 750 "$dir/home/$user"
     done
     chmod 700 "$dir/etc-wireguard"
     ip netns exec "$host" unshare -m --propagation private sh -c "
       mount --bind '$dir/home' /home &&
+      mount --bind '$dir/root' /root &&
       mount --bind '$dir/etc-wireguard' /etc/wireguard &&
       mkdir -p /run/wireguard && mount -t tmpfs -o mode=755 tmpfs /run/wireguard &&
       exec /usr/sbin/sshd -f '$dir/sshd_config' -E '$dir/sshd.log'"

@@ -105,6 +105,7 @@ ssh:
 ssh_hosts:
   pc2-viewer: $VIEWER_USER@${PC_IP[pc2]}
   pc1-admin: $ADMIN_USER@${PC_IP[pc1]}
+  pc3-root: root@${PC_IP[pc3]}
 mesh:
   interface: $MESH_IF
   subnet: $MESH_SUBNET
@@ -242,7 +243,8 @@ cat > "$LAB_DIR/lab.json" <<JSON
   "hosts": {
     "hub": {"netns": "hub", "ip": "$HUB_LAN_IP", "uplinkIp": "$HUB_UPLINK_IP"},
     "pc1": {"netns": "pc1", "ip": "${PC_IP[pc1]}", "adminUser": "$ADMIN_USER", "home": "$LAB_DIR/hosts/pc1/home"},
-    "pc2": {"netns": "pc2", "ip": "${PC_IP[pc2]}", "adminUser": "$ADMIN_USER", "viewerUser": "$VIEWER_USER", "home": "$LAB_DIR/hosts/pc2/home"}
+    "pc2": {"netns": "pc2", "ip": "${PC_IP[pc2]}", "adminUser": "$ADMIN_USER", "viewerUser": "$VIEWER_USER", "home": "$LAB_DIR/hosts/pc2/home"},
+    "pc3": {"netns": "pc3", "ip": "${PC_IP[pc3]}", "rootHome": "$LAB_DIR/hosts/pc3/root"}
   }
 }
 JSON

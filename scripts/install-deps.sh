@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   wireguard-go wireguard-tools openssh-server openssh-client iproute2 iputils-ping procps
   sudo file sqlite3 util-linux ca-certificates curl
-  git qemu-user-static libc6-arm64-cross
+  git qemu-user-static libc6-arm64-cross strace
   espeak-ng ffmpeg chromium fonts-noto-color-emoji
 )
 SYNAPSE_VERSION="1.163.2"

@@ -77,7 +77,7 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
     [`!add-pc ${"x".repeat(40)} --via ssh --ssh pc2-viewer`, /is not a valid device name/],
     [
       "!add-pc web3 --via ssh --ssh nosuchalias",
-      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: pc2-viewer, pc1-admin$/,
+      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: pc2-viewer, pc1-admin, pc3-root$/,
     ],
     ["!add-pc web3 --via ssh", /^--via ssh needs --ssh user@host\[:port\]/],
     [
