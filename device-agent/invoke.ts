@@ -1,5 +1,5 @@
 import { isCapabilityName, parseCapabilityInput } from "../common/capabilities";
-import type { AuditLog } from "../common/audit/log";
+import type { AuditLog, CallIntent } from "../common/audit/log";
 import { errorMessage } from "../common/errors";
 import type { RegisteredCapability } from "./capabilities";
 import type { CapabilityContext, CapabilityResult } from "./capabilities/types";
@@ -12,8 +12,10 @@ export interface CallRequest {
   args: unknown;
   /** Who asked: the operator's Matrix ID (or the bot's, for its own probes). */
   caller: string;
-  /** The operator who approved, for capabilities the manifest marks approval-required. */
+  /** The operator who approved, for calls whose class (or name) the manifest says need one. */
   approvedBy?: string;
+  /** The bot's reference for this call (`call_ref`), kept on both audit entries. */
+  ref?: string;
 }
 
 export type CallResponse =
@@ -36,8 +38,13 @@ export async function invoke(
   const caller = request.approvedBy
     ? `${request.caller} (approved by ${request.approvedBy})`
     : request.caller;
+  const ref = request.ref ?? null;
   const refuse = (capability: string, args: unknown, refusal: Refusal): CallResponse => {
-    const auditId = recordCall(audit, { capability, args, caller }, `${refusal.code}: ${refusal.message}`);
+    const auditId = recordCall(
+      audit,
+      { capability, args, caller, ref },
+      `${refusal.code}: ${refusal.message}`,
+    );
     return typeof auditId === "number" ? { status: "refused", auditId, refusal } : auditId;
   };
 
@@ -73,7 +80,7 @@ export async function invoke(
     throw error;
   }
 
-  const callId = recordCall(audit, { capability: name, args: auditArgs, caller }, null);
+  const callId = recordCall(audit, { capability: name, args: auditArgs, caller, ref }, null);
   if (typeof callId !== "number") return callId;
   const started = performance.now();
   let result: CapabilityResult;
@@ -86,12 +93,18 @@ export async function invoke(
   }
   let auditResultWritten = true;
   try {
-    audit.recordResult(callId, name, caller, {
-      exitCode: result.exitCode,
-      bytes: result.bytes,
-      durationMs: performance.now() - started,
-      ...(result.error !== undefined ? { error: result.error.slice(0, 500) } : {}),
-    });
+    audit.recordResult(
+      callId,
+      name,
+      caller,
+      {
+        exitCode: result.exitCode,
+        bytes: result.bytes,
+        durationMs: performance.now() - started,
+        ...(result.error !== undefined ? { error: result.error.slice(0, 500) } : {}),
+      },
+      ref,
+    );
   } catch {
     // It ran and its call entry exists; say the result row is missing rather than hide the result.
     auditResultWritten = false;
@@ -99,11 +112,7 @@ export async function invoke(
   return { status: "done", auditId: callId, result, auditResultWritten };
 }
 
-function recordCall(
-  audit: AuditLog,
-  intent: { capability: string; args: unknown; caller: string },
-  refusal: string | null,
-): number | CallResponse {
+function recordCall(audit: AuditLog, intent: CallIntent, refusal: string | null): number | CallResponse {
   try {
     return audit.recordCall(intent, refusal);
   } catch (error) {

@@ -28,6 +28,13 @@ export interface AuditFields {
   /** Why the call was refused (policy, approval, validation); null when it ran. */
   refusal: string | null;
   error: string | null;
+  /**
+   * The bot's reference for the call (`call_ref` of POST /call), on both its call and its
+   * result entry, so the bot can match the device's entries to the calls it sent. Null
+   * when none was given (older bots, the SSH backend). Entries read from an older agent
+   * may lack the field: treated as null.
+   */
+  ref?: string | null;
 }
 
 export interface AuditEntry extends AuditFields {
@@ -71,9 +78,18 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/**
+ * The hashed form of an entry. `ref` is appended only when set, so entries written before
+ * it existed (and entries without one) hash exactly as they always did: old chains verify.
+ */
 export function canonicalEntry(fields: AuditFields): string {
-  return JSON.stringify(FIELD_ORDER.map((key) => fields[key]));
+  const values: unknown[] = FIELD_ORDER.map((key) => fields[key]);
+  if (fields.ref !== undefined && fields.ref !== null) values.push(fields.ref);
+  return JSON.stringify(values);
 }
+
+/** What a `ref` may look like: the bot's call reference, safe in logs and URLs. */
+export const CALL_REF_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 export function entryHash(prevHash: string, fields: AuditFields): string {
   return createHash("sha256").update(prevHash).update("\n").update(canonicalEntry(fields)).digest("hex");

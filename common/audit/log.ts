@@ -15,6 +15,8 @@ export interface CallIntent {
   capability: string;
   args: unknown;
   caller: string;
+  /** The caller's reference for this call (see AuditFields.ref); omitted or null when there is none. */
+  ref?: string | null;
 }
 
 export interface CallOutcome {
@@ -40,12 +42,19 @@ export const AUDIT_SCHEMA = `
     refusal TEXT,
     error TEXT,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    ref TEXT
   );
 `;
 
 const COLUMNS =
-  "id, kind, call_id, ts, capability, args, caller, exit_code, bytes, duration_ms, refusal, error, prev_hash, hash";
+  "id, kind, call_id, ts, capability, args, caller, exit_code, bytes, duration_ms, refusal, error, prev_hash, hash, ref";
+
+/** Databases created before `ref` existed get the column (null in old rows, which hash as before). */
+function addRefColumn(db: SqlDatabase): void {
+  const columns = db.prepare("PRAGMA table_info(audit)").all() as Array<{ name: string }>;
+  if (!columns.some((column) => column.name === "ref")) db.exec("ALTER TABLE audit ADD COLUMN ref TEXT");
+}
 
 /**
  * An append-only, hash-chained audit log in SQLite. `recordCall` is called before a
@@ -61,8 +70,9 @@ export class AuditLog {
     private readonly now: () => number = Date.now,
   ) {
     db.exec(AUDIT_SCHEMA);
+    addRefColumn(db);
     this.insert = db.prepare(
-      `INSERT INTO audit (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO audit (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.last = db.prepare("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
   }
@@ -80,11 +90,18 @@ export class AuditLog {
       duration_ms: null,
       refusal,
       error: null,
+      ref: intent.ref ?? null,
     });
   }
 
-  /** Writes the result of an earlier call. */
-  recordResult(callId: number, capability: string, caller: string, outcome: CallOutcome): number {
+  /** Writes the result of an earlier call, with the same `ref` as its call entry. */
+  recordResult(
+    callId: number,
+    capability: string,
+    caller: string,
+    outcome: CallOutcome,
+    ref: string | null = null,
+  ): number {
     return this.append({
       kind: "result",
       call_id: callId,
@@ -96,6 +113,7 @@ export class AuditLog {
       duration_ms: Math.round(outcome.durationMs),
       refusal: null,
       error: outcome.error ?? null,
+      ref,
     });
   }
 
@@ -170,6 +188,7 @@ export class AuditLog {
         fields.error,
         head.hash,
         hash,
+        fields.ref ?? null,
       );
       return id;
     })();

@@ -1,4 +1,5 @@
 import { CAPABILITY_NAMES, type CapabilityName } from "../../common/capabilities";
+import { CALL_REF_PATTERN } from "../../common/audit/chain";
 import type { AuditLog } from "../../common/audit/log";
 import type { RegisteredCapability } from "../capabilities";
 import type { CapabilityContext } from "../capabilities/types";
@@ -108,11 +109,25 @@ function parseCall(body: Buffer): CallRequest | string {
     return "the body must be JSON";
   }
   if (typeof value !== "object" || value === null) return "the body must be a JSON object";
-  const { capability, args, caller, approved_by: approvedBy } = value as Record<string, unknown>;
+  const {
+    capability,
+    args,
+    caller,
+    approved_by: approvedBy,
+    call_ref: ref,
+  } = value as Record<string, unknown>;
   if (typeof capability !== "string" || capability.length === 0) return "capability must be a string";
   if (typeof caller !== "string" || caller.length === 0 || caller.length > 255)
     return "caller must be a string";
   if (approvedBy !== undefined && (typeof approvedBy !== "string" || approvedBy.length > 255))
     return "approved_by must be a string";
-  return { capability, args: args ?? {}, caller, ...(approvedBy !== undefined ? { approvedBy } : {}) };
+  if (ref !== undefined && (typeof ref !== "string" || !CALL_REF_PATTERN.test(ref)))
+    return "call_ref must be 8 to 64 letters, digits, _ or -";
+  return {
+    capability,
+    args: args ?? {},
+    caller,
+    ...(approvedBy !== undefined ? { approvedBy } : {}),
+    ...(ref !== undefined ? { ref } : {}),
+  };
 }

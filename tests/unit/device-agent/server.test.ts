@@ -86,6 +86,30 @@ describe("the agent's HTTP API", () => {
     expect(rows.some((row) => row.refusal?.startsWith("path_not_allowed"))).toBe(true);
   });
 
+  test("call_ref is recorded on the call and its result, and /audit/entries returns it", async () => {
+    const before = fixture.state.audit.head().count;
+    const reply = await agentRequest(url, SECRET, "POST", "/call", {
+      capability: "fs.list",
+      args: { path: fixture.home },
+      caller: "@op:x",
+      call_ref: "ref_0123456789",
+    });
+    expect(reply).toMatchObject({ status: 200, body: { status: "done" } });
+    const page = await agentRequest(url, SECRET, "GET", `/audit/entries?after=${before}&limit=10`);
+    const rows = (page.body as { entries: Array<{ kind: string; ref: string | null }> }).entries;
+    expect(rows.map((r) => [r.kind, r.ref])).toEqual([
+      ["call", "ref_0123456789"],
+      ["result", "ref_0123456789"],
+    ]);
+    const bad = await agentRequest(url, SECRET, "POST", "/call", {
+      capability: "fs.list",
+      args: { path: fixture.home },
+      caller: "@op:x",
+      call_ref: "no spaces allowed",
+    });
+    expect(bad).toMatchObject({ status: 400, body: { error: expect.stringContaining("call_ref") } });
+  });
+
   test("a remembered head the chain no longer has is reported", async () => {
     const bogus = await agentRequest(url, SECRET, "GET", `/audit/verify?count=1&hash=${"f".repeat(64)}`);
     expect(bogus.body).toMatchObject({ ok: false, firstBrokenId: 1 });

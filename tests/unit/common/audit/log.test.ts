@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { AuditLog } from "../../../../common/audit/log";
 import { asSqlDatabase } from "../../../../state/db";
-import { canonicalJson, GENESIS_HASH } from "../../../../common/audit/chain";
+import { canonicalJson, entryHash, GENESIS_HASH } from "../../../../common/audit/chain";
 
 function freshLog(): { db: Database.Database; log: AuditLog } {
   const db = new Database(":memory:");
@@ -63,7 +63,7 @@ describe("the audit log", () => {
       "an inserted entry",
       // Shift 7.. up by one (through negative ids: the primary key is checked per row), then copy 6 into 7.
       "UPDATE audit SET id = -id WHERE id >= 7; UPDATE audit SET id = -id + 1 WHERE id < 0; " +
-        "INSERT INTO audit SELECT 7, kind, call_id, ts, capability, args, caller, exit_code, bytes, duration_ms, refusal, error, prev_hash, hash FROM audit WHERE id = 6",
+        "INSERT INTO audit SELECT 7, kind, call_id, ts, capability, args, caller, exit_code, bytes, duration_ms, refusal, error, prev_hash, hash, ref FROM audit WHERE id = 6",
       7,
     ],
   ])("%s is found, naming the first broken id", (_name, sql, brokenId) => {
@@ -105,5 +105,49 @@ describe("the audit log", () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } })).toBe(
       '{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}',
     );
+  });
+
+  test("a ref is kept on the call and its result, and is hashed", () => {
+    const { db, log } = freshLog();
+    const id = log.recordCall({ capability: "fs.list", args: {}, caller: "@op:x", ref: "call-ref-0001" });
+    log.recordResult(id, "fs.list", "@op:x", { exitCode: 0, bytes: 1, durationMs: 1 }, "call-ref-0001");
+    log.recordCall({ capability: "proc.list", args: {}, caller: "@op:x" });
+    expect(log.entries(0, 10).map((e) => e.ref)).toEqual(["call-ref-0001", "call-ref-0001", null]);
+    expect(log.verify()).toMatchObject({ ok: true, count: 3 });
+    db.exec("UPDATE audit SET ref = 'call-ref-0002' WHERE id = 2");
+    expect(log.verify()).toMatchObject({ ok: false, firstBrokenId: 2 });
+  });
+
+  test("a database from before ref gets the column, and its old chain still verifies", () => {
+    const db = new Database(":memory:");
+    db.exec(
+      "CREATE TABLE audit (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, call_id INTEGER NOT NULL, ts INTEGER NOT NULL, " +
+        "capability TEXT NOT NULL, args TEXT NOT NULL, caller TEXT NOT NULL, exit_code INTEGER, bytes INTEGER, " +
+        "duration_ms INTEGER, refusal TEXT, error TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+    );
+    // An entry as the old code hashed it: twelve fields, no ref.
+    const old = {
+      id: 1,
+      kind: "call" as const,
+      call_id: 1,
+      ts: 1,
+      capability: "proc.list",
+      args: "{}",
+      caller: "@op:x",
+      exit_code: null,
+      bytes: null,
+      duration_ms: null,
+      refusal: null,
+      error: null,
+    };
+    const hash = entryHash(GENESIS_HASH, old);
+    db.prepare(
+      "INSERT INTO audit VALUES (1, 'call', 1, 1, 'proc.list', '{}', '@op:x', NULL, NULL, NULL, NULL, NULL, ?, ?)",
+    ).run(GENESIS_HASH, hash);
+    const log = new AuditLog(asSqlDatabase(db));
+    expect(log.verify()).toMatchObject({ ok: true, count: 1 });
+    log.recordCall({ capability: "fs.list", args: {}, caller: "@op:x", ref: "abcdefgh" });
+    expect(log.verify()).toMatchObject({ ok: true, count: 2 });
+    expect(log.entries(0, 5)[1]).toMatchObject({ ref: "abcdefgh" });
   });
 });
