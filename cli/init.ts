@@ -34,8 +34,8 @@ export async function runInit(argv: readonly string[]): Promise<number> {
     });
     for (const warning of result.warnings) console.error(`warning: ${warning}`);
     console.log(`Wrote ${result.configPath} (tokens next to it, mode 0600).\n`);
-    console.log(`Appservice registration, written to ${result.registrationPath} (mode 0600):\n`);
-    console.log(result.registration);
+    // The registration holds both tokens: say where it is, never print it.
+    console.log(`Appservice registration (it holds the tokens): ${result.registrationPath} (mode 0600)\n`);
     console.log("Add these lines to Synapse's homeserver.yaml, then restart Synapse:\n");
     console.log(homeserverLines(result.registrationPath));
     console.log(`Then check everything with: meshpilot doctor --config ${result.configPath}`);

@@ -30,15 +30,17 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`meshpilot: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  // --help answers before anything is required, for every command.
+  if (rest.includes("--help")) {
+    console.log(command === "doctor" ? DOCTOR_USAGE : USAGE);
+    return 0;
+  }
   if (!configFile) {
     console.error(`meshpilot ${command}: --config FILE is required\n\n${USAGE}`);
     return 2;
   }
   const env = readEnv();
-  if (command === "doctor")
-    return rest.includes("--help")
-      ? (console.log(DOCTOR_USAGE), 0)
-      : (await runDoctor(configFile, { env })).code;
+  if (command === "doctor") return (await runDoctor(configFile, { env })).code;
   try {
     const { config, warnings } = loadConfig(configFile);
     for (const warning of warnings) console.error(`warning: ${warning}`);

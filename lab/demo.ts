@@ -178,5 +178,9 @@ async function untilChecked(stateDir: string, names: readonly string[]): Promise
 
 main().catch((error: unknown) => {
   console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  console.error(
+    `the bot's log and the lab's files are under ${readLabFacts()?.labDir ?? "the lab directory"}`,
+  );
+  // Open sockets (Matrix client, stand-in) would keep a failed demo alive: end it now.
+  process.exit(1);
 });

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 name="${1:?usage: scripts/bench.sh <name>}"
 bash scripts/install-deps.sh >/dev/null
 npm run -s build
+# add-pc, agent and health benchmarks run the built device agent.
+npm run -s build:agent >/dev/null
 bash lab/up.sh >/dev/null
 # Benchmarks that talk to lab hosts run where the bot runs: inside the hub namespace.
 exec ip netns exec hub node "dist/bench/$name.js"

@@ -48,6 +48,14 @@ describeLab("meshpilot init and doctor", (lab) => {
     work = mkdtempSync(join(lab().labDir, "init-doctor-"));
   });
 
+  test("--help prints each command's usage without needing a config", async () => {
+    const doctor = await meshpilot(lab().repo, "doctor", "--help");
+    expect(doctor.code).toBe(0);
+    expect(doctor.out).toMatch(/usage: meshpilot doctor/);
+    const start = await meshpilot(lab().repo, "start", "--help");
+    expect(start).toEqual({ code: 0, out: expect.stringMatching(/^usage: meshpilot <command>/) as string });
+  });
+
   test("init with flags writes a config check-config accepts and the registration Synapse loads", async () => {
     const out = join(work, "etc");
     const { code, out: printed } = await meshpilot(
@@ -60,6 +68,9 @@ describeLab("meshpilot init and doctor", (lab) => {
     );
     expect(code).toBe(0);
     expect(printed).toContain(`app_service_config_files:\n  - ${join(out, "registration.yaml")}`);
+    // The tokens stay in their 0600 files: init never prints them.
+    for (const token of ["as_token", "hs_token"])
+      expect(printed).not.toContain(readFileSync(join(out, token), "utf8").trim());
     const check = await meshpilot(lab().repo, "check-config", "--config", join(out, "meshpilot.yaml"));
     expect(check).toEqual({ code: 0, out: `${join(out, "meshpilot.yaml")}: ok\n` });
     const { config } = loadConfig(join(out, "meshpilot.yaml"));
