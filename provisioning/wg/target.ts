@@ -51,7 +51,7 @@ export async function detectTarget(shell: Shell): Promise<TargetFacts> {
   const rawOs = facts.get("os") ?? "";
   if (!rawOs) {
     throw new UserError(
-      `${shell.where} did not answer like a Unix system (no uname) — if it runs Windows, install WireGuard and the agent by hand (README, "Windows devices") or add it with --via ssh`,
+      `${shell.where} did not answer like a Unix system (no uname) — if it runs Windows, add it with --via ssh (WireGuard devices are Linux for now; see docs/architecture.md, "an OS target")`,
     );
   }
   return {
