@@ -1,3 +1,13 @@
+import type { CallClass } from "../common/policy/types";
+
+/** The class of one exact call and whether an operator must approve it before it is sent. */
+export interface ApprovalNeed {
+  needed: boolean;
+  callClass: CallClass;
+  /** One sentence shown on the approval card: why this class. */
+  reason: string;
+}
+
 /**
  * A tool the per-device agent can call: a plain value. The same shape for both backends
  * (signed HTTP to the device agent, or SSH with bot-side audit).
@@ -7,7 +17,8 @@ export interface Tool<I = Record<string, unknown>> {
   description: string;
   /** JSON schema of the input, as given to the model. */
   inputSchema: Record<string, unknown>;
-  needsApproval: boolean;
+  /** Computed from the exact input, before anything is sent (see common/policy). */
+  classify(input: I): ApprovalNeed;
   timeoutMs: number;
   execute(input: I, ctx: ToolContext): Promise<ToolResult>;
 }
