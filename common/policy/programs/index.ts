@@ -1,0 +1,30 @@
+/** The program table of each flavor. Built once from constants; nothing registers itself at import. */
+import type { PolicyFlavor } from "../types";
+import type { ProgramSpec } from "../grammar";
+import { find } from "../find";
+import { DARWIN_PROGRAMS } from "./darwin";
+import { GNU_FILE_PROGRAMS } from "./gnu-files";
+import { GNU_SYSTEM_PROGRAMS } from "./gnu-system";
+import { WINDOWS_PROGRAMS } from "./windows";
+
+const TABLES: Readonly<Record<PolicyFlavor, readonly ProgramSpec[]>> = {
+  linux: [...GNU_FILE_PROGRAMS, find, ...GNU_SYSTEM_PROGRAMS],
+  darwin: DARWIN_PROGRAMS,
+  windows: WINDOWS_PROGRAMS,
+};
+
+export function programsOf(flavor: PolicyFlavor): readonly ProgramSpec[] {
+  return TABLES[flavor];
+}
+
+/** The name a program is known by in a flavor's table: Windows drops ".exe" and case. */
+export function canonicalProgramName(flavor: PolicyFlavor, name: string): string {
+  if (flavor !== "windows") return name;
+  const lower = name.toLowerCase();
+  return lower.endsWith(".exe") ? lower.slice(0, -4) : lower;
+}
+
+export function findProgram(flavor: PolicyFlavor, name: string): ProgramSpec | undefined {
+  const wanted = canonicalProgramName(flavor, name);
+  return TABLES[flavor].find((p) => p.name === wanted);
+}
