@@ -4,11 +4,13 @@ import type { ProgramSpec } from "../grammar";
 import { find } from "../find";
 import { DARWIN_PROGRAMS } from "./darwin";
 import { GNU_FILE_PROGRAMS } from "./gnu-files";
+import { SYSTEMD_PROGRAMS } from "./gnu-services";
 import { GNU_SYSTEM_PROGRAMS } from "./gnu-system";
+import { GNU_TEXT_PROGRAMS } from "./gnu-text";
 import { WINDOWS_PROGRAMS } from "./windows";
 
 const TABLES: Readonly<Record<PolicyFlavor, readonly ProgramSpec[]>> = {
-  linux: [...GNU_FILE_PROGRAMS, find, ...GNU_SYSTEM_PROGRAMS],
+  linux: [...GNU_FILE_PROGRAMS, ...GNU_TEXT_PROGRAMS, find, ...GNU_SYSTEM_PROGRAMS, ...SYSTEMD_PROGRAMS],
   darwin: DARWIN_PROGRAMS,
   windows: WINDOWS_PROGRAMS,
 };
