@@ -1,10 +1,12 @@
 import type { ToolRegistry } from "../capabilities/registry";
-import type { Tool } from "../capabilities/types";
+import type { ApprovalNeed, Tool } from "../capabilities/types";
 import { describeFailure } from "../common/errors";
 import type { Logger } from "../common/log";
 import type { Device } from "../state/devices";
 import type { ApprovalBroker, ApprovalDecision } from "./approvals";
+import { approvalCard, type CardMessage } from "./card";
 import { describeCall } from "./describe";
+import { approvalRule } from "./device-policy";
 import type { HistoryStore } from "./history";
 import { runTurn, type TurnOutcome } from "./loop";
 import type { Model, ModelError } from "./model";
@@ -17,8 +19,11 @@ export interface AgentRoom {
   say(text: string): Promise<string>;
   /** An m.notice from the agent: meshpilot's own statements. */
   notice(text: string): Promise<string>;
-  /** An m.text mentioning the operators, so it reaches their phones; returns its event id. */
-  ask(text: string): Promise<string>;
+  /**
+   * An m.text mentioning the operators, so it reaches their phones; returns its event id.
+   * The message comes with its own HTML (the approval card), used as it is.
+   */
+  ask(message: CardMessage): Promise<string>;
   typing(on: boolean): Promise<void>;
 }
 
@@ -128,7 +133,8 @@ export class AgentHost {
           caller: message.sender,
           maxToolRounds: this.deps.limits.maxToolRounds,
           toolOutputMaxChars: this.deps.limits.toolOutputMaxChars,
-          approve: (tool, input) => this.approve(device, message.roomId, room, typing, tool, input),
+          approve: (tool, input, need) =>
+            this.approve(device, message.roomId, room, typing, { tool, input, need }),
           say: async (text) => {
             await room.say(truncateText(text, ROOM_MAX_CHARS).text);
           },
@@ -158,14 +164,19 @@ export class AgentHost {
     roomId: string,
     room: AgentRoom,
     typing: Typing,
-    tool: Tool,
-    input: Record<string, unknown>,
+    { tool, input, need }: { tool: Tool; input: Record<string, unknown>; need: ApprovalNeed },
   ): Promise<ApprovalDecision> {
     const call = describeCall(tool.name, input);
+    const card = approvalCard({
+      agent: `agent-${device.name}`,
+      device: device.name,
+      tool: tool.name,
+      input,
+      need,
+      rule: approvalRule(device, tool.name, need),
+    });
     await typing.stop();
-    const decision = await this.deps.approvals.request(roomId, device.name, call, () =>
-      room.ask(`agent-${device.name} wants to run \`${call}\` — react 👍 or ✅ to allow, 👎 or ❌ to refuse`),
-    );
+    const decision = await this.deps.approvals.request(roomId, device.name, call, () => room.ask(card));
     if (decision.outcome === "allowed")
       await room.notice(`✅ approved by ${decision.by} — running \`${call}\``);
     else if (decision.outcome === "refused")

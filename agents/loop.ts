@@ -1,5 +1,5 @@
 import { toolDefinition, toolNameMap } from "../capabilities/registry";
-import type { Tool, ToolResult } from "../capabilities/types";
+import type { ApprovalNeed, Tool, ToolResult } from "../capabilities/types";
 import { errorMessage } from "../common/errors";
 import type { Logger } from "../common/log";
 import type { ApprovalDecision } from "./approvals";
@@ -16,8 +16,8 @@ export interface TurnDeps {
   caller: string;
   maxToolRounds: number;
   toolOutputMaxChars: number;
-  /** Asks the operators; resolves with their answer (or the timeout). */
-  approve(tool: Tool, input: Record<string, unknown>): Promise<ApprovalDecision>;
+  /** Asks the operators about this exact call; resolves with their answer (or the timeout). */
+  approve(tool: Tool, input: Record<string, unknown>, need: ApprovalNeed): Promise<ApprovalDecision>;
   /** What the agent says in the room (text the model wrote). */
   say(text: string): Promise<void>;
   /** A plain statement from meshpilot itself (a refusal by policy). */
@@ -106,9 +106,21 @@ async function dispatch(
       `there is no tool named ${use.name}; the tools are: ${deps.tools.map((t) => t.name).join(", ")}`,
     );
   }
+  let need: ApprovalNeed;
+  try {
+    need = tool.classify(input);
+  } catch (error) {
+    // A call whose class cannot be computed is not sent: fail closed.
+    deps.log.warn({ tool: tool.name, err: error }, "could not classify a call");
+    record("failed");
+    return errorResult(
+      use,
+      `error: this call could not be checked (${errorMessage(error)}). It was not run.`,
+    );
+  }
   let approvedBy: string | undefined;
-  if (tool.needsApproval) {
-    const decision = await deps.approve(tool, input);
+  if (need.needed) {
+    const decision = await deps.approve(tool, input, need);
     if (decision.outcome !== "allowed") {
       record("declined");
       return errorResult(
@@ -134,7 +146,7 @@ async function dispatch(
   }
   if (result.refusal) {
     record("refused");
-    await deps.notice(`🚫 ${tool.name} was refused by the device's policy: ${result.refusal}. Nothing ran.`);
+    await deps.notice(`🚫 ${tool.name} was refused by policy: ${result.refusal}. Nothing ran.`);
     return errorResult(
       use,
       `Refused by policy: ${result.refusal}. Nothing ran. Do not try to get around this.`,

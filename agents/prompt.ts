@@ -1,7 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { classList } from "../capabilities/registry";
 import type { Tool } from "../capabilities/types";
+import { CALL_CLASSES } from "../common/policy/types";
 import type { Device } from "../state/devices";
+import { approvalPolicy, parseManifestJson, record, stringList } from "./device-policy";
 
 /**
  * System prompts from templates in prompts/<backend>.md, with {{name}} placeholders. A
@@ -22,11 +25,9 @@ export function renderPrompt(template: string, vars: PromptVars): string {
 
 /** The facts a device's prompt is filled with: from its row, its manifest and its tools. */
 export function promptVars(device: Device, tools: readonly Tool[], agentPort: number): PromptVars {
-  const manifest = parseJson(device.manifest);
+  const manifest = parseManifestJson(device.manifest);
   const paths = stringList(manifest.paths_allowed ?? manifest.pathsAllowed);
-  const shell = manifest.shell as { binaries_allowed?: unknown } | undefined;
-  const binaries = stringList(shell?.binaries_allowed ?? manifest.allowedBinaries);
-  const approval = tools.filter((t) => t.needsApproval).map((t) => t.name);
+  const binaries = stringList(record(manifest.shell).binaries_allowed ?? manifest.allowedBinaries);
   const address =
     device.backend === "wg"
       ? `${device.mesh_ip ?? "?"}:${agentPort}`
@@ -39,11 +40,24 @@ export function promptVars(device: Device, tools: readonly Tool[], agentPort: nu
     address,
     paths: paths.length > 0 ? paths.join(", ") : "none",
     binaries: binaries.length > 0 ? binaries.join(", ") : "none",
-    tools: tools
-      .map((t) => `- ${t.name}: ${t.description}${t.needsApproval ? " (needs approval)" : ""}`)
-      .join("\n"),
-    approval_tools: approval.length > 0 ? approval.join(", ") : "none",
+    tools: tools.map((t) => `- ${t.name}: ${t.description.replace(/\n/g, "\n    ")}`).join("\n"),
+    approval: approvalSentence(device, tools),
   };
+}
+
+/** Which classes wait for an operator on this device, and which tools wait whatever the class. */
+export function approvalSentence(device: Pick<Device, "manifest">, tools: readonly Tool[]): string {
+  const policy = approvalPolicy(device);
+  const names = new Set(tools.map((t) => t.name));
+  const required = policy.required.filter((n) => names.has(n));
+  const immediate = CALL_CLASSES.filter((c) => !policy.classes.includes(c));
+  const classes =
+    policy.classes.length === 0
+      ? "On this device no class waits for an operator: every call runs at once."
+      : `On this device ${classList(immediate)} calls run at once; ${classList(policy.classes)} calls wait for an operator's approval.`;
+  return required.length > 0
+    ? `${classes} Every call of ${required.join(", ")} waits for approval whatever its class.`
+    : classes;
 }
 
 /** prompts/<backend>.md, found from here upwards: works from the source tree and from dist/. */
@@ -53,17 +67,4 @@ export function readPromptTemplate(backend: Device["backend"], from: string = __
     if (existsSync(candidate)) return readFileSync(candidate, "utf8");
     if (dirname(dir) === dir) throw new Error(`no prompt template prompts/${backend}.md above ${from}`);
   }
-}
-
-function parseJson(text: string | null): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text ?? "{}");
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }

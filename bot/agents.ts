@@ -86,7 +86,8 @@ function agentRoom(
   return {
     say: (text) => client.sendMessage(roomId, { msgtype: "m.text", body: text }),
     notice: (text) => client.sendMessage(roomId, noticeContent(withCode(text))),
-    ask: (text) => client.sendMessage(roomId, mentionContent(operators, withCode(text))),
+    // The approval card brings its own HTML (agents/card.ts): every value escaped there.
+    ask: (card) => client.sendMessage(roomId, mentionContent(operators, card)),
     typing: async (on) => {
       await client.setTyping(roomId, on, TYPING_TIMEOUT_MS);
     },

@@ -1,3 +1,4 @@
+import { CALL_CLASSES, type CallClass, type PolicyFlavor } from "../common/policy/types";
 import type { Device } from "../state/devices";
 import type { Tool } from "./types";
 
@@ -30,15 +31,55 @@ export interface ToolDefinition {
 
 /**
  * Anthropic tool names allow [a-zA-Z0-9_-] only, so `fs.list` is offered as `fs_list`;
- * the map back is kept by the caller (see toolNameMap).
+ * the map back is kept by the caller (see toolNameMap). Which calls wait for an operator
+ * is part of the tool's description (see approvalNote): it depends on each call's class.
  */
 export function toolDefinition(tool: Tool): ToolDefinition {
-  const suffix = tool.needsApproval ? " Needs an operator's approval: the operator is asked first." : "";
   return {
     name: modelToolName(tool.name),
-    description: `${tool.description}${suffix}`,
+    description: tool.description,
     input_schema: { ...tool.inputSchema, type: "object" },
   };
+}
+
+/**
+ * The sentence a tool's description ends with: which of its calls wait for an operator.
+ * `classes` are the classes this tool's calls can have, when the policy knows them.
+ */
+export function approvalNote(
+  name: string,
+  approvalClasses: readonly CallClass[],
+  approvalRequired: readonly string[],
+  classes: readonly CallClass[] = CALL_CLASSES,
+): string {
+  if (approvalRequired.includes(name)) return "Every call waits for an operator's approval.";
+  const waiting = classes.filter((c) => approvalClasses.includes(c));
+  const immediate = classes.filter((c) => !approvalClasses.includes(c));
+  if (waiting.length === 0) return "Runs without waiting for an operator.";
+  if (classes.length === 1)
+    return `Every call is a ${classList(classes)} call: it waits for an operator's approval.`;
+  if (immediate.length === 0) return "Every call waits for an operator's approval, whatever its class.";
+  return `Each call gets a class (${classes.join(", ")}) from its exact arguments: ${classList(immediate)} calls run at once, ${classList(waiting)} calls wait for an operator's approval.`;
+}
+
+/** ["read", "change", "run"] → "read, change and run". */
+export function classList(classes: readonly string[]): string {
+  if (classes.length <= 1) return classes[0] ?? "no";
+  return `${classes.slice(0, -1).join(", ")} and ${classes[classes.length - 1] ?? ""}`;
+}
+
+/** The policy flavor of a device from its row's `os` (lower-case uname, or "windows"); Linux when unknown. */
+export function policyFlavor(os: string | null | undefined): PolicyFlavor {
+  const name = (os ?? "").toLowerCase();
+  if (name === "darwin" || name === "macos") return "darwin";
+  if (
+    name.startsWith("windows") ||
+    name.startsWith("mingw") ||
+    name.startsWith("msys") ||
+    name.startsWith("cygwin")
+  )
+    return "windows";
+  return "linux";
 }
 
 export function modelToolName(name: string): string {

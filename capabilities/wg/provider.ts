@@ -2,7 +2,17 @@ import { capabilitySpec, type CapabilityName } from "../../common/capabilities";
 import { errorCode } from "../../common/errors";
 import type { AgentReply } from "../../device-agent/client/http";
 import type { Manifest } from "../../device-agent/manifest/schema";
-import type { Tool, ToolContext, ToolResult } from "../types";
+import {
+  CALL_CLASSES,
+  DEFAULT_APPROVAL_CLASSES,
+  approvalNeeded,
+  capabilityClass,
+  describePrograms,
+  type CallClass,
+  type PolicyFlavor,
+} from "../../common/policy";
+import { approvalNote } from "../registry";
+import type { ApprovalNeed, Tool, ToolContext, ToolResult } from "../types";
 import { formatCapabilityResult, type WireResult } from "./format";
 
 /** A signed request to the device agent (device-agent/client/http.ts in production). */
@@ -16,33 +26,94 @@ export type AgentCall = (
 export interface WgToolDeps {
   manifest: Manifest;
   call: AgentCall;
+  /** Which program table shell.exec is checked against (policyFlavor(device.os)); Linux by default. */
+  flavor?: PolicyFlavor;
 }
 
 /** Slack over the agent's own limit, so the agent's timeout (and its audit row) wins the race. */
 const TRANSPORT_MARGIN_MS = 5_000;
 
+/** The class verdict for one exact call, computed bot-side before anything is sent. */
+type CallVerdict = { refused: string } | ({ refused?: undefined } & ApprovalNeed);
+
 /**
- * The WireGuard provider: one tool per capability the device's manifest enables. Policy
- * lives on the device (paths, binaries, approval); the agent audits before it runs and
- * answers with the result or a refusal. Nothing here decides what may run — it only
- * carries the call, and who approved it.
+ * The WireGuard provider: one tool per capability the device's manifest enables. Each
+ * call's class comes from its exact arguments (common/policy, the same code the device
+ * agent runs), and the manifest's approval_classes / approval_required say whether an
+ * operator must approve it. A call the policy refuses is never sent — not even with an
+ * approval — so a bot and an agent of different versions cannot disagree into running
+ * it; the device still checks and audits everything it is sent.
  */
 export function wgTools(deps: WgToolDeps): Tool[] {
   const { manifest } = deps;
-  const approval = new Set<CapabilityName>(manifest.capabilities.approval_required);
+  const verdict = callVerdict(deps);
+  const classes = approvalClasses(manifest);
   return manifest.capabilities.enabled.map((name) => {
     const spec = capabilitySpec(name);
     const timeoutMs = manifest.limits.max_timeout_ms + TRANSPORT_MARGIN_MS;
     return {
       name: spec.name,
-      description: spec.description,
+      description: describe(deps, name, spec.description, classes),
       inputSchema: spec.inputSchema,
-      needsApproval: approval.has(name),
+      classify: (input) => {
+        const v = verdict(name, input);
+        // A refused call needs no operator: it is answered here with the policy's sentence.
+        return v.refused !== undefined ? { needed: false, callClass: "run", reason: v.refused } : v;
+      },
       // A call may ask for up to max_timeout_ms; the agent enforces the real limit itself.
       timeoutMs,
-      execute: (input, ctx) => callAgent(deps, name, input, ctx, timeoutMs),
+      execute: (input, ctx) => {
+        const v = verdict(name, input);
+        if (v.refused !== undefined) return Promise.resolve(refusedHere(v.refused));
+        if (v.needed && !ctx.approvedBy)
+          return Promise.resolve(refusedHere(`${v.callClass} calls of ${name} need an operator's approval`));
+        return callAgent(deps, name, input, ctx, timeoutMs);
+      },
     } satisfies Tool;
   });
+}
+
+function callVerdict(deps: WgToolDeps): (name: CapabilityName, input: unknown) => CallVerdict {
+  const { manifest } = deps;
+  const flavor = deps.flavor ?? "linux";
+  const classes = approvalClasses(manifest);
+  return (name, input) => {
+    const verdict = capabilityClass(flavor, manifest.shell.binaries_allowed, name, input);
+    if ("refused" in verdict) return { refused: verdict.refused };
+    const needed = approvalNeeded(verdict, name, classes, manifest.capabilities.approval_required);
+    return { needed, callClass: verdict.callClass, reason: verdict.reason };
+  };
+}
+
+/** The capability, which of its calls wait for an operator, and for shell.exec its exact forms. */
+function describe(
+  deps: WgToolDeps,
+  name: CapabilityName,
+  description: string,
+  approval: readonly CallClass[],
+): string {
+  const { manifest } = deps;
+  const flavor = deps.flavor ?? "linux";
+  // Every capability but shell.exec has one class whatever its input.
+  const fixed = name === "shell.exec" ? undefined : capabilityClass(flavor, [], name, {});
+  const classes = fixed && !("refused" in fixed) ? [fixed.callClass] : CALL_CLASSES;
+  const note = approvalNote(name, approval, manifest.capabilities.approval_required, classes);
+  if (name !== "shell.exec") return `${description} ${note}`;
+  const forms = describePrograms(flavor, manifest.shell.binaries_allowed);
+  return (
+    `${description} ${note} Only these forms are accepted, exactly as written; anything else is refused:\n` +
+    (forms.length > 0 ? forms.join("\n") : "(none: shell.exec allows no program on this device)")
+  );
+}
+
+/** The manifest's approval_classes; a manifest written before they existed gets the default. */
+export function approvalClasses(manifest: Manifest): readonly CallClass[] {
+  const capabilities: { approval_classes?: readonly CallClass[] } = manifest.capabilities;
+  return capabilities.approval_classes ?? DEFAULT_APPROVAL_CLASSES;
+}
+
+function refusedHere(reason: string): ToolResult {
+  return { ok: false, refusal: reason, output: `refused: ${reason}` };
 }
 
 async function callAgent(

@@ -2,7 +2,7 @@ import type { ApprovalDecision } from "../../../agents/approvals";
 import { endingSentence } from "../../../agents/host";
 import { runTurn, type TurnDeps } from "../../../agents/loop";
 import { AnthropicModel, type ModelSettings } from "../../../agents/model";
-import type { Tool, ToolContext } from "../../../capabilities/types";
+import type { ApprovalNeed, Tool, ToolContext } from "../../../capabilities/types";
 import {
   AnthropicStandIn,
   callTool,
@@ -16,17 +16,20 @@ import { memoryLogger } from "../support/fakes";
 const KEY = "sk-standin-unit";
 const CALLER = "@op:example.org";
 
+const READ: ApprovalNeed = { needed: false, callClass: "read", reason: "only reads" };
+const CHANGE: ApprovalNeed = { needed: true, callClass: "change", reason: "restarts a container" };
+
 /** Fake tools (the real providers have their own tests); each records how it was called. */
 function fakeTools(calls: Array<{ name: string; input: unknown; ctx: ToolContext }>): Tool[] {
   const tool = (
     name: string,
-    needsApproval: boolean,
+    need: ApprovalNeed,
     run: () => Promise<Awaited<ReturnType<Tool["execute"]>>>,
   ): Tool => ({
     name,
     description: `fake ${name}`,
     inputSchema: { type: "object", properties: { path: { type: "string" } } },
-    needsApproval,
+    classify: () => need,
     timeoutMs: 200,
     execute: (input, ctx) => {
       calls.push({ name, input, ctx });
@@ -34,15 +37,15 @@ function fakeTools(calls: Array<{ name: string; input: unknown; ctx: ToolContext
     },
   });
   return [
-    tool("fs.list", false, () => Promise.resolve({ ok: true, output: "file  12  notes.txt" })),
-    tool("fs.read", false, () => Promise.resolve({ ok: true, output: "x".repeat(5000) })),
-    tool("git.status", false, () => Promise.resolve({ ok: false, output: "[error: not a git repository]" })),
-    tool("shell.exec", false, () =>
+    tool("fs.list", READ, () => Promise.resolve({ ok: true, output: "file  12  notes.txt" })),
+    tool("fs.read", READ, () => Promise.resolve({ ok: true, output: "x".repeat(5000) })),
+    tool("git.status", READ, () => Promise.resolve({ ok: false, output: "[error: not a git repository]" })),
+    tool("shell.exec", READ, () =>
       Promise.resolve({ ok: false, refusal: "rm is not an allowed binary", output: "refused" }),
     ),
-    tool("proc.list", false, () => Promise.reject(new Error("socket hang up"))),
-    tool("docker.ps", false, () => new Promise(() => undefined)),
-    tool("docker.restart", true, () => Promise.resolve({ ok: true, output: "nginx" })),
+    tool("proc.list", READ, () => Promise.reject(new Error("socket hang up"))),
+    tool("docker.ps", READ, () => new Promise(() => undefined)),
+    tool("docker.restart", CHANGE, () => Promise.resolve({ ok: true, output: "nginx" })),
   ];
 }
 
@@ -72,8 +75,8 @@ describe("the agent loop against the Messages API stand-in", () => {
     caller: CALLER,
     maxToolRounds: 3,
     toolOutputMaxChars: 1000,
-    approve: (tool, input) => {
-      asked.push(`${tool.name} ${JSON.stringify(input)}`);
+    approve: (tool, input, need) => {
+      asked.push(`${tool.name} ${JSON.stringify(input)} ${need.callClass}: ${need.reason}`);
       return Promise.resolve(decision);
     },
     say: (text) => Promise.resolve(void said.push(text)),
@@ -144,7 +147,7 @@ describe("the agent loop against the Messages API stand-in", () => {
     standIn.script(callTool("shell_exec", { argv: ["rm", "-rf", "/"] }), echoResults);
     await runTurn(deps(), "clean up");
     expect(notices).toEqual([
-      "🚫 shell.exec was refused by the device's policy: rm is not an allowed binary. Nothing ran.",
+      "🚫 shell.exec was refused by policy: rm is not an allowed binary. Nothing ran.",
     ]);
     expect(lastToolResults(standIn.requests[1]!)).toEqual([
       {
@@ -166,7 +169,7 @@ describe("the agent loop against the Messages API stand-in", () => {
   test("a tool that needs approval is not run when refused or timed out, and the model is told", async () => {
     standIn.script(callTool("docker_restart", { container: "nginx" }), echoResults);
     await runTurn(deps(), "restart nginx");
-    expect(asked).toEqual(['docker.restart {"container":"nginx"}']);
+    expect(asked).toEqual(['docker.restart {"container":"nginx"} change: restarts a container']);
     expect(calls).toEqual([]);
     expect(lastToolResults(standIn.requests[1]!)[0]!.content).toBe(
       `The operator (${CALLER}) refused this call. It was not run. Do not retry it unless the operator asks again.`,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { promptVars, readPromptTemplate, renderPrompt } from "../../../agents/prompt";
+import { approvalSentence, promptVars, readPromptTemplate, renderPrompt } from "../../../agents/prompt";
 import type { Tool } from "../../../capabilities/types";
 import type { Device } from "../../../state/devices";
 
@@ -23,11 +23,11 @@ const base: Device = {
   created_at: 0,
   updated_at: 0,
 };
-const tool = (name: string, needsApproval = false): Tool => ({
+const tool = (name: string): Tool => ({
   name,
   description: `does ${name}`,
   inputSchema: {},
-  needsApproval,
+  classify: () => ({ needed: false, callClass: "read", reason: "only reads" }),
   timeoutMs: 1000,
   execute: () => Promise.resolve({ ok: true, output: "" }),
 });
@@ -36,7 +36,7 @@ describe("system prompts", () => {
   test("the WireGuard template is filled with the device, its tools, paths and the rules", () => {
     const text = renderPrompt(
       readPromptTemplate("wg"),
-      promptVars(base, [tool("fs.list"), tool("docker.restart", true)], 7700),
+      promptVars(base, [tool("fs.list"), tool("docker.restart")], 7700),
     );
     expect(text).not.toMatch(/\{\{/);
     expect(text).toContain('"aurgi-pc"');
@@ -44,8 +44,11 @@ describe("system prompts", () => {
     expect(text).toContain("10.42.0.2:7700");
     expect(text).toContain("/home/lucas/**, /tmp/**");
     expect(text).toContain("Programs shell.exec may start: ls, df");
-    expect(text).toContain("- docker.restart: does docker.restart (needs approval)");
-    expect(text).toContain("Tools that need the operator's approval: docker.restart.");
+    expect(text).toContain("- docker.restart: does docker.restart\n");
+    expect(text).toContain("read: only looks");
+    expect(text).toContain(
+      "On this device read calls run at once; change and run calls wait for an operator's approval.",
+    );
     expect(text).toContain("Report only what tools returned");
     expect(text).toContain("Never claim an action you did not take");
     expect(text).toContain("Ask before anything risky");
@@ -64,8 +67,28 @@ describe("system prompts", () => {
     expect(text).not.toMatch(/\{\{/);
     expect(text).toContain("SSH as viewer@203.0.113.7:2222");
     expect(text).toContain("/home/viewer/**");
-    expect(text).toContain("Tools that need the operator's approval: none.");
+    expect(text).toContain("class from its exact arguments");
+    expect(text).toContain("change and run calls wait for an operator's approval.");
     expect(text).toContain("read-only");
+  });
+
+  test("the approval sentence follows the manifest's approval_classes and approval_required", () => {
+    const device = (capabilities: unknown): Device => ({
+      ...base,
+      manifest: JSON.stringify({ capabilities }),
+    });
+    const tools = [tool("fs.write"), tool("shell.eval")];
+    expect(
+      approvalSentence(device({ approval_classes: ["run"], approval_required: ["fs.write"] }), tools),
+    ).toBe(
+      "On this device read and change calls run at once; run calls wait for an operator's approval. Every call of fs.write waits for approval whatever its class.",
+    );
+    expect(approvalSentence(device({ approval_classes: [] }), tools)).toBe(
+      "On this device no class waits for an operator: every call runs at once.",
+    );
+    expect(approvalSentence({ manifest: "not json" }, tools)).toBe(
+      "On this device read calls run at once; change and run calls wait for an operator's approval.",
+    );
   });
 
   test("a placeholder without a value is an error, never a half-filled prompt", () => {

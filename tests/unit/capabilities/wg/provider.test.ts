@@ -1,33 +1,136 @@
-import { wgTools, type AgentCall } from "../../../../capabilities/wg/provider";
+import { toolDefinition } from "../../../../capabilities/registry";
+import { approvalClasses, wgTools, type AgentCall } from "../../../../capabilities/wg/provider";
+import type { Manifest } from "../../../../device-agent/manifest/schema";
 import { readManifestTemplate, renderManifest } from "../../../../device-agent/manifest/render";
 
 const manifest = renderManifest(readManifestTemplate("linux"), { user: "lucas" }).manifest;
+/** The template with no tool named in approval_required (only the classes decide), and its own programs. */
+const byClass: Manifest = {
+  ...manifest,
+  shell: { binaries_allowed: ["ls", "cat", "find", "systemctl", "git"] },
+  capabilities: { ...manifest.capabilities, approval_required: [], approval_classes: ["change", "run"] },
+};
 
 describe("the WireGuard provider", () => {
   const sent: unknown[] = [];
-  const tools = (reply: Awaited<ReturnType<AgentCall>> | Error) =>
+  const tools = (reply: Awaited<ReturnType<AgentCall>> | Error, m: Manifest = manifest) =>
     wgTools({
-      manifest,
+      manifest: m,
       call: (_method, _path, payload) => {
         sent.push(payload);
         return reply instanceof Error ? Promise.reject(reply) : Promise.resolve(reply);
       },
     });
-  const byName = (reply: Awaited<ReturnType<AgentCall>> | Error, name: string) =>
-    tools(reply).find((t) => t.name === name)!;
+  const byName = (reply: Awaited<ReturnType<AgentCall>> | Error, name: string, m: Manifest = manifest) =>
+    tools(reply, m).find((t) => t.name === name)!;
+  const done = {
+    status: 200,
+    body: {
+      status: "done",
+      auditId: 3,
+      result: { ok: true, exitCode: 0, truncated: false, bytes: 2, data: { stdout: "ok", stderr: "" } },
+    },
+  };
 
   beforeEach(() => (sent.length = 0));
 
-  test("one tool per enabled capability; approval comes from the manifest", () => {
-    const all = tools({ status: 200, body: {} });
+  test("one tool per enabled capability; each call's class and approval come from its exact input", () => {
+    const all = tools({ status: 200, body: {} }, byClass);
     expect(all.map((t) => t.name)).toEqual(manifest.capabilities.enabled);
-    expect(all.filter((t) => t.needsApproval).map((t) => t.name)).toEqual(
-      manifest.capabilities.approval_required,
-    );
+    const need = (name: string, input: Record<string, unknown>) =>
+      all.find((t) => t.name === name)!.classify(input);
+    expect(need("fs.read", { path: "/home/lucas/a" })).toEqual({
+      needed: false,
+      callClass: "read",
+      reason: "fs.read only reads a file",
+    });
+    expect(need("fs.write", { path: "/home/lucas/a", content: "x" })).toEqual({
+      needed: true,
+      callClass: "change",
+      reason: "fs.write changes a file",
+    });
+    expect(need("shell.eval", { command: "ls" })).toMatchObject({ needed: true, callClass: "run" });
+    expect(need("shell.exec", { argv: ["ls", "-la", "/home/lucas"] })).toMatchObject({
+      needed: false,
+      callClass: "read",
+    });
+    expect(need("shell.exec", { argv: ["systemctl", "restart", "nginx"] })).toMatchObject({
+      needed: true,
+      callClass: "change",
+    });
     expect(all.find((t) => t.name === "fs.list")!.inputSchema).toMatchObject({
       properties: { path: { type: "string" } },
     });
   });
+
+  test("approval_required still names tools whose every call waits; approval_classes may be changed", () => {
+    const required = tools(
+      { status: 200, body: {} },
+      {
+        ...byClass,
+        capabilities: { ...byClass.capabilities, approval_required: ["fs.read"], approval_classes: ["run"] },
+      },
+    );
+    const need = (name: string, input: Record<string, unknown>) =>
+      required.find((t) => t.name === name)!.classify(input);
+    expect(need("fs.read", { path: "/tmp/a" }).needed).toBe(true);
+    expect(need("fs.write", { path: "/tmp/a", content: "x" }).needed).toBe(false);
+    expect(need("shell.eval", { command: "ls" }).needed).toBe(true);
+    const { approval_classes: _dropped, ...older } = byClass.capabilities;
+    expect(approvalClasses({ ...byClass, capabilities: older })).toEqual(["change", "run"]);
+  });
+
+  test("the tool descriptions say which calls wait, by class, and list shell.exec's forms", () => {
+    const defs = new Map(
+      tools({ status: 200, body: {} }, byClass).map((t) => [t.name, toolDefinition(t).description]),
+    );
+    expect(defs.get("fs.read")).toBe(
+      "Read a file (text, or base64 when binary), up to a byte limit. Runs without waiting for an operator.",
+    );
+    expect(defs.get("fs.write")).toMatch(
+      /Every call is a change call: it waits for an operator's approval\.$/,
+    );
+    expect(defs.get("shell.exec")).toContain(
+      "read calls run at once, change and run calls wait for an operator's approval.",
+    );
+    expect(defs.get("shell.exec")).toContain("\nls [-l -a");
+    expect(defs.get("shell.exec")).not.toContain("\ngit ");
+  });
+
+  test("a shell.exec read argv is sent at once; a change argv is sent only with its approval", async () => {
+    const exec = byName(done, "shell.exec", byClass);
+    expect(await exec.execute({ argv: ["ls", "/home/lucas"] }, { caller: "@op:x" })).toMatchObject({
+      ok: true,
+    });
+    const restart = { argv: ["systemctl", "restart", "nginx"] };
+    expect(await exec.execute(restart, { caller: "@op:x" })).toEqual({
+      ok: false,
+      refusal: "change calls of shell.exec need an operator's approval",
+      output: "refused: change calls of shell.exec need an operator's approval",
+    });
+    expect(await exec.execute(restart, { caller: "@op:x", approvedBy: "@op:x" })).toMatchObject({ ok: true });
+    expect(sent).toEqual([
+      { capability: "shell.exec", args: { argv: ["ls", "/home/lucas"] }, caller: "@op:x" },
+      { capability: "shell.exec", args: restart, caller: "@op:x", approved_by: "@op:x" },
+    ]);
+  });
+
+  test.each([
+    [["find", ".", "-exec", "sh", "-c", "id", ";"], /find -exec is not allowed/],
+    [["git", "-c", "alias.x=!sh -c id", "x"], /^git (has no grammar|is not allowed)/],
+    [["find", ".", "-execdir", "sh", ";"], /not allowed|refused/],
+  ])(
+    "a call the policy refuses (%j) asks no one and is never sent, even with an approval",
+    async (argv, why) => {
+      const exec = byName(done, "shell.exec", byClass);
+      const need = exec.classify({ argv });
+      expect(need.needed).toBe(false);
+      expect(need.reason).toMatch(why);
+      const result = await exec.execute({ argv }, { caller: "@op:x", approvedBy: "@op:x" });
+      expect(result).toMatchObject({ ok: false, refusal: expect.stringMatching(why) as unknown });
+      expect(sent).toEqual([]);
+    },
+  );
 
   test("a done call carries the listing, the audit id, and who approved", async () => {
     const tool = byName(
