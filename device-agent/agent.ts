@@ -27,7 +27,7 @@ export function makeContext(manifest: Manifest, platform: Platform = currentPlat
       runProcess(argv, {
         cwd: options.cwd,
         timeoutMs: options.timeoutMs ?? policy.timeout(undefined),
-        outputBytes: policy.limits.output_bytes,
+        outputBytes: options.outputBytes ?? policy.limits.output_bytes,
         platform,
         ...(options.env ? { env: options.env } : {}),
       }),

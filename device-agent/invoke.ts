@@ -3,6 +3,7 @@ import type { AuditLog, CallIntent } from "../common/audit/log";
 import { errorMessage } from "../common/errors";
 import type { RegisteredCapability } from "./capabilities";
 import type { CapabilityContext, CapabilityResult } from "./capabilities/types";
+import type { ClassVerdict } from "../common/policy/types";
 import { RefusalError, type Refusal } from "./policy";
 import type { CapabilityName } from "../common/capabilities";
 
@@ -19,7 +20,14 @@ export interface CallRequest {
 }
 
 export type CallResponse =
-  | { status: "done"; auditId: number; result: CapabilityResult; auditResultWritten: boolean }
+  | {
+      status: "done";
+      auditId: number;
+      result: CapabilityResult;
+      auditResultWritten: boolean;
+      /** The class the call ran as (read, change, run). */
+      callClass: ClassVerdict["callClass"];
+    }
   | { status: "refused"; auditId: number; refusal: Refusal }
   /** The call entry could not be written, so nothing ran. */
   | { status: "audit_unavailable"; error: string };
@@ -67,10 +75,18 @@ export async function invoke(
       message: `${name} is not enabled in this device's manifest`,
     });
   }
-  if (ctx.policy.needsApproval(name) && !request.approvedBy) {
+  let verdict: ClassVerdict;
+  try {
+    // Every call gets a class from its exact input (shell.exec: the program's argv grammar).
+    verdict = ctx.policy.classify(name, input);
+  } catch (error) {
+    if (error instanceof RefusalError) return refuse(name, auditArgs, error.refusal);
+    throw error;
+  }
+  if (ctx.policy.approvalNeeded(verdict, name) && !request.approvedBy) {
     return refuse(name, auditArgs, {
       code: "approval_required",
-      message: `${name} needs an operator's approval`,
+      message: `${name} is a ${verdict.callClass} call (${verdict.reason}); it needs an operator's approval`,
     });
   }
   try {
@@ -109,7 +125,7 @@ export async function invoke(
     // It ran and its call entry exists; say the result row is missing rather than hide the result.
     auditResultWritten = false;
   }
-  return { status: "done", auditId: callId, result, auditResultWritten };
+  return { status: "done", auditId: callId, result, auditResultWritten, callClass: verdict.callClass };
 }
 
 function recordCall(audit: AuditLog, intent: CallIntent, refusal: string | null): number | CallResponse {

@@ -11,7 +11,13 @@ export interface CapabilityContext {
   /** Runs argv with the manifest's limits; `timeoutMs` is already capped by the caller. */
   run(
     argv: readonly string[],
-    options: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+    options: {
+      cwd: string;
+      timeoutMs?: number;
+      env?: NodeJS.ProcessEnv;
+      /** Output kept per stream, when not the manifest's (output parsed by the agent, not returned). */
+      outputBytes?: number;
+    },
   ): Promise<RunResult>;
   /** The agent's own pid (proc.kill refuses it). */
   selfPid: number;

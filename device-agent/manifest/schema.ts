@@ -1,18 +1,26 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { CAPABILITY_NAMES } from "../../common/capabilities";
+import type { CallClass } from "../../common/policy/types";
 
 /**
  * The per-device manifest: what the agent may do on this PC. Parsed once, strictly (an
  * unknown key is an error here: a typo in a security policy must not pass silently).
  */
 const capabilityName = z.enum(CAPABILITY_NAMES);
+const callClass = z.enum(["read", "change", "run"] as const satisfies readonly CallClass[]);
 
 export const manifestSchema = z.strictObject({
   version: z.literal(1),
   capabilities: z.strictObject({
     enabled: z.array(capabilityName),
+    /** Capabilities that need an operator whatever the class of the call. */
     approval_required: z.array(capabilityName).default([]),
+    /**
+     * Classes of call (read: only reads; change: changes what the manifest names; run: runs
+     * code the policy cannot see into) that need an operator. Absent: change and run.
+     */
+    approval_classes: z.array(callClass).optional(),
   }),
   paths_allowed: z.array(z.string().min(1)).min(1),
   /** Working directory for shell.exec / shell.eval when the call names none; checked like any path. */
