@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
-import { readFileSync, symlinkSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CallResponse } from "./invoke";
 import type { AgentState } from "./server/routes";
+import { gone, makeRepos } from "./selftest-support";
 
 /** The self-test's checks: each runs capabilities through the real call path and says what it saw. */
 export type Check = (call: Caller, env: TestEnv) => Promise<string | Skip> | string | Skip;
@@ -40,10 +41,12 @@ function expect(condition: boolean, what: string): void {
 
 const posix = process.platform !== "win32";
 /**
- * A harmless program to run with argv. Not the agent itself on POSIX: under qemu-user
- * (the arm64 smoke test) the executable cannot be started again without binfmt.
+ * A harmless read-class program every OS has. Not the agent itself: under qemu-user (the
+ * arm64 smoke test) the executable cannot be started again without binfmt.
  */
-export const SHELL_EXEC_ARGV = posix ? ["echo", "meshpilot-self-test"] : [process.execPath, "--version"];
+export const SHELL_EXEC_ARGV = ["hostname"];
+/** What the self-test's manifest allows shell.exec: hostname, and find and cat to try escapes with. */
+export const SELF_TEST_PROGRAMS = posix ? ["hostname", "find", "cat"] : ["hostname"];
 
 export const CHECKS: Array<[string, Check]> = [
   [
@@ -56,7 +59,7 @@ export const CHECKS: Array<[string, Check]> = [
   [
     "fs.read",
     async (call, { dir }) => {
-      const r = ok(await call("fs.read", { path: join(dir, "note.txt") }));
+      const r = ok(await call("fs.read", { path: join(dir, "note.txt") }, false));
       expect(
         r.result.stdout === "hello from the self-test\n",
         `read back ${JSON.stringify(r.result.stdout)}`,
@@ -67,7 +70,7 @@ export const CHECKS: Array<[string, Check]> = [
   [
     "fs.list",
     async (call, { dir }) => {
-      const r = ok(await call("fs.list", { path: dir }));
+      const r = ok(await call("fs.list", { path: dir }, false));
       const names = (r.result.data as { entries: Array<{ name: string }> }).entries.map((e) => e.name);
       expect(names.includes("note.txt"), `listing lacks note.txt: ${names.join(", ")}`);
       return `${names.length} entries`;
@@ -94,6 +97,33 @@ export const CHECKS: Array<[string, Check]> = [
     async (call) => refused(await call("shell.eval", { command: "echo no" }, false), "approval_required"),
   ],
   [
+    "refusal: change class",
+    async (call, { dir }) => {
+      const response = await call("fs.write", { path: join(dir, "unapproved.txt"), content: "x" }, false);
+      expect(!existsSync(join(dir, "unapproved.txt")), "an unapproved write happened");
+      return refused(response, "approval_required");
+    },
+  ],
+  [
+    "refusal: escape",
+    async (call, { dir }) => {
+      if (!posix) return new Skip("find -exec is a POSIX escape");
+      const marker = join(dir, "escaped");
+      const response = await call("shell.exec", { argv: ["find", dir, "-exec", "touch", marker, ";"] }, true);
+      expect(!existsSync(marker), "find -exec ran");
+      if (response.status !== "refused")
+        throw new Error(`find -exec was not refused: ${JSON.stringify(response)}`);
+      return `find -exec ${response.refusal.code}, audited as #${response.auditId}`;
+    },
+  ],
+  [
+    "refusal: path word",
+    async (call) => {
+      if (!posix) return new Skip("checked on POSIX only");
+      return refused(await call("shell.exec", { argv: ["cat", "/etc/hostname"] }, false), "path_not_allowed");
+    },
+  ],
+  [
     "refusal: binary",
     async (call) =>
       refused(await call("shell.exec", { argv: [posix ? "rm" : "del", "x"] }), "binary_not_allowed"),
@@ -101,7 +131,7 @@ export const CHECKS: Array<[string, Check]> = [
   [
     "shell.exec",
     async (call) => {
-      const r = ok(await call("shell.exec", { argv: SHELL_EXEC_ARGV }));
+      const r = ok(await call("shell.exec", { argv: SHELL_EXEC_ARGV }, false));
       return `ran ${SHELL_EXEC_ARGV.join(" ")}: ${(r.result.stdout ?? "").trim().slice(0, 60)}`;
     },
   ],
@@ -149,6 +179,23 @@ export const CHECKS: Array<[string, Check]> = [
       makeRepos(dir);
       const r = ok(await call("git.status", { repo: join(dir, "clone") }));
       return (r.result.stdout ?? "").split("\n")[0]!;
+    },
+  ],
+  [
+    "refusal: git config",
+    async (call, { dir, state }) => {
+      if (!posix || !state.ctx.which("git")) return new Skip("checked on POSIX with git only");
+      const marker = join(dir, "fsmonitor-ran");
+      const config = join(dir, "clone", ".git", "config");
+      const original = readFileSync(config, "utf8");
+      writeFileSync(config, `${original}[core]\n\tfsmonitor = touch ${marker}\n`);
+      try {
+        const response = await call("git.status", { repo: join(dir, "clone") }, false);
+        expect(!existsSync(marker), "the repository's fsmonitor ran");
+        return refused(response, "unsafe_repository");
+      } finally {
+        writeFileSync(config, original);
+      }
     },
   ],
   [
@@ -202,13 +249,11 @@ export const CHECKS: Array<[string, Check]> = [
   [
     "proc.list",
     async (call) => {
-      const r = ok(await call("proc.list", { limit: 5000 }));
-      const procs = (r.result.data as { processes: Array<{ pid: number }> }).processes;
-      expect(
-        procs.some((p) => p.pid === process.pid),
-        "the agent's own pid is not listed",
-      );
-      return `${procs.length} processes`;
+      // `self` is the agent's own row whatever the number of processes and the limit.
+      const r = ok(await call("proc.list", { limit: 5 }, false));
+      const data = r.result.data as { total: number; self: { pid: number } | null };
+      expect(data.self?.pid === process.pid, "the agent's own pid is not listed");
+      return `${data.total} processes, the agent's own among them`;
     },
   ],
   [
@@ -253,49 +298,4 @@ function expectNotInstalled(response: CallResponse, tool: string): string {
     `expected "${tool} is not installed", got ${JSON.stringify(r.result)}`,
   );
   return `"${tool} is not installed"`;
-}
-
-function makeRepos(dir: string): void {
-  const git = (cwd: string, ...args: string[]): void => {
-    const r = spawnSync(
-      "git",
-      [
-        "-c",
-        "user.email=self-test@meshpilot",
-        "-c",
-        "user.name=self-test",
-        "-c",
-        "init.defaultBranch=main",
-        ...args,
-      ],
-      { cwd, encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  };
-  git(dir, "init", "-q", "origin");
-  git(join(dir, "origin"), "commit", "-q", "--allow-empty", "-m", "self-test commit");
-  git(dir, "clone", "-q", "origin", "clone");
-}
-
-/** True once the process is gone; a killed orphan can linger a moment as a zombie until init reaps it. */
-async function gone(pid: number, timeoutMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-      if (zombie(pid)) return true;
-    } catch {
-      return true;
-    }
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function zombie(pid: number): boolean {
-  try {
-    return / Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\)/, ""));
-  } catch {
-    return false;
-  }
 }

@@ -5,7 +5,7 @@ import { AuditLog } from "../common/audit/log";
 import type { OpenAuditDb } from "./audit-db";
 import { makeState } from "./agent";
 import { invoke } from "./invoke";
-import { CHECKS, SHELL_EXEC_ARGV, Skip, type Caller } from "./selftest-checks";
+import { CHECKS, SELF_TEST_PROGRAMS, Skip, type Caller } from "./selftest-checks";
 import { manifestSchema } from "./manifest/schema";
 import { resolveRealPath } from "./manifest/resolve";
 import { CAPABILITY_NAMES } from "../common/capabilities";
@@ -27,10 +27,11 @@ export async function runSelfTest(openDb: OpenAuditDb, write: (line: string) => 
   try {
     const manifest = manifestSchema.parse({
       version: 1,
-      capabilities: { enabled: [...CAPABILITY_NAMES], approval_required: ["proc.kill", "shell.eval"] },
+      // Default classes: change and run need an operator, read does not.
+      capabilities: { enabled: [...CAPABILITY_NAMES], approval_required: [] },
       paths_allowed: [`${dir}/**`],
       default_cwd: dir,
-      shell: { binaries_allowed: [SHELL_EXEC_ARGV[0]!] },
+      shell: { binaries_allowed: SELF_TEST_PROGRAMS },
       limits: { timeout_ms: 20_000, output_bytes: 4096 },
     });
     const state = makeState(manifest, new AuditLog(db));

@@ -2,6 +2,7 @@ import { UserError } from "../common/errors";
 import type { Logger } from "../common/log";
 import type { Config } from "../config/schema";
 import { readManifestTemplate, renderManifest, type TemplateOs } from "../device-agent/manifest/render";
+import { accountHome } from "./account-home";
 import { connectSsh } from "../ssh/connect";
 import type { HostKeyStore } from "../ssh/host-keys";
 import { formatSshTarget, hostKeyId, type SshTarget } from "../ssh/target";
@@ -237,7 +238,12 @@ export function wgAddPipeline(deps: WgPipelineDeps): Pipeline<WgAddData> {
         ctx.data.bytesUploaded = await uploadAgent(sh, files, localAgent(mesh.agent_dir, build));
         const secret = readAgentSecret(deps.config.state_dir, ctx.data.name) ?? newAgentSecret();
         saveAgentSecret(deps.config.state_dir, ctx.data.name, secret);
-        const manifest = renderManifest(readManifestTemplate(facts.os as TemplateOs), { user: facts.user });
+        // The account's home as its OS has it (root's is /root), not a guess from the user name.
+        const home = await accountHome((command) => sh.run(command), facts.os as TemplateOs, facts.user);
+        const manifest = renderManifest(readManifestTemplate(facts.os as TemplateOs), {
+          user: facts.user,
+          home,
+        });
         devices.update(ctx.data.name, { manifest: JSON.stringify(manifest.manifest) });
         await writePrivateFile(sh, files.secret, `${secret}\n`);
         await writePrivateFile(sh, files.manifest, manifest.text);

@@ -4,13 +4,18 @@ import { capability, fromRun, type CapabilityContext, type CapabilityResult } fr
 
 /** proc.list and proc.kill. */
 
+/** Raw `ps`/`tasklist` output kept for parsing: ~100 bytes a process, so some 160 000 processes. */
+export const PROCESS_TABLE_BYTES = 16 * 1024 * 1024;
+
 export const procList = capability({
   name: "proc.list",
   async execute(input, ctx): Promise<CapabilityResult> {
     const argv = ctx.platform.processListArgv();
     if (!ctx.which(argv[0]!))
       return { ok: false, exitCode: null, truncated: false, bytes: 0, error: `${argv[0]} is not installed` };
-    const run = await ctx.run(argv, { cwd: tmpdir() });
+    // The table is parsed here and only `limit` rows are returned, so the raw text gets its
+    // own cap: the manifest's output cap would cut the table on a busy machine.
+    const run = await ctx.run(argv, { cwd: tmpdir(), outputBytes: PROCESS_TABLE_BYTES });
     const result = fromRun(run);
     if (!result.ok) return result;
     const limit = input.limit ?? 500;
@@ -19,7 +24,12 @@ export const procList = capability({
     return {
       ok: true,
       exitCode: 0,
-      data: { processes: processes.slice(0, limit), total: processes.length },
+      // `self`: the agent's own row, whatever the count and the limit (its memory and CPU).
+      data: {
+        processes: processes.slice(0, limit),
+        total: processes.length,
+        self: processes.find((p) => p.pid === ctx.selfPid) ?? null,
+      },
       truncated: run.truncated || processes.length > limit,
       bytes: run.bytes,
     };
