@@ -1,23 +1,24 @@
 import { createHash } from "node:crypto";
-import { lstat, open, readdir, stat, writeFile, appendFile } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { checkPath, openChecked } from "../fs/open";
+import { checkWriteTarget, writeChecked } from "../fs/write";
 import { capability, type CapabilityResult } from "./types";
 
-/** fs.read, fs.list, fs.write: every path resolved to its real location and checked first. */
+/**
+ * fs.read, fs.list, fs.write: each opens first, checks the real path of the open
+ * descriptor, then uses that descriptor (see fs/open.ts). `check` does the same open and
+ * closes it, so a path outside the allowed ones is refused before anything is audited as run.
+ */
 
 export const fsRead = capability({
   name: "fs.read",
-  async check(input, ctx) {
-    await ctx.policy.allowedPath(input.path);
-  },
+  check: (input, ctx) => checkPath(ctx, input.path, "file"),
   async execute(input, ctx): Promise<CapabilityResult> {
-    const real = await ctx.policy.allowedPath(input.path);
-    const info = await stat(real);
-    if (!info.isFile()) return failure(`${input.path} is not a regular file`);
-    const offset = input.offset ?? 0;
-    const want = Math.min(input.max_bytes ?? ctx.policy.limits.read_bytes, ctx.policy.limits.read_bytes);
-    const handle = await open(real, "r");
+    const { handle, info } = await openChecked(ctx, input.path, "file");
     try {
+      const offset = input.offset ?? 0;
+      const want = Math.min(input.max_bytes ?? ctx.policy.limits.read_bytes, ctx.policy.limits.read_bytes);
       const buffer = Buffer.alloc(Math.max(0, Math.min(want, info.size - offset)));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
       const content = buffer.subarray(0, bytesRead);
@@ -39,48 +40,48 @@ export const fsRead = capability({
 
 export const fsList = capability({
   name: "fs.list",
-  async check(input, ctx) {
-    await ctx.policy.allowedPath(input.path);
-  },
+  check: (input, ctx) => checkPath(ctx, input.path, "dir"),
   async execute(input, ctx): Promise<CapabilityResult> {
-    const real = await ctx.policy.allowedPath(input.path);
-    if (!(await stat(real)).isDirectory()) return failure(`${input.path} is not a directory`);
-    const names = (await readdir(real)).sort();
-    const limit = ctx.policy.limits.list_entries;
-    const entries = [];
-    for (const name of names.slice(0, limit)) {
-      // lstat: a symlink is reported as one, not followed (its target may be outside the allowed paths).
-      const info = await lstat(join(real, name)).catch(() => undefined);
-      entries.push({
-        name,
-        type: !info
-          ? "unknown"
-          : info.isDirectory()
-            ? "dir"
-            : info.isFile()
-              ? "file"
-              : info.isSymbolicLink()
-                ? "symlink"
-                : "other",
-        size: info?.size ?? null,
-        mtime: info ? info.mtime.toISOString() : null,
-      });
+    const dir = await openChecked(ctx, input.path, "dir");
+    try {
+      // `via` reaches the opened directory itself (Linux: /proc/self/fd/N), not the name again.
+      const names = (await readdir(dir.via)).sort();
+      const limit = ctx.policy.limits.list_entries;
+      const entries = [];
+      for (const name of names.slice(0, limit)) {
+        // lstat: a symlink is reported as one, not followed (its target may be outside the allowed paths).
+        const info = await lstat(join(dir.via, name)).catch(() => undefined);
+        entries.push({
+          name,
+          type: !info
+            ? "unknown"
+            : info.isDirectory()
+              ? "dir"
+              : info.isFile()
+                ? "file"
+                : info.isSymbolicLink()
+                  ? "symlink"
+                  : "other",
+          size: info?.size ?? null,
+          mtime: info ? info.mtime.toISOString() : null,
+        });
+      }
+      return {
+        ok: true,
+        exitCode: 0,
+        data: { path: dir.real, entries, total: names.length },
+        truncated: names.length > limit,
+        bytes: 0,
+      };
+    } finally {
+      await dir.handle.close();
     }
-    return {
-      ok: true,
-      exitCode: 0,
-      data: { path: real, entries, total: names.length },
-      truncated: names.length > limit,
-      bytes: 0,
-    };
   },
 });
 
 export const fsWrite = capability({
   name: "fs.write",
-  async check(input, ctx) {
-    await ctx.policy.allowedPath(input.path);
-  },
+  check: (input, ctx) => checkWriteTarget(ctx, input.path),
   auditArgs(input) {
     // The audit keeps what was written as a hash: content can be large or secret.
     const content = Buffer.from(input.content, input.encoding ?? "utf8");
@@ -92,7 +93,6 @@ export const fsWrite = capability({
     };
   },
   async execute(input, ctx): Promise<CapabilityResult> {
-    const real = await ctx.policy.allowedPath(input.path);
     const content = Buffer.from(input.content, input.encoding ?? "utf8");
     if (content.length > ctx.policy.limits.write_bytes) {
       return failure(
@@ -100,15 +100,7 @@ export const fsWrite = capability({
       );
     }
     const mode = input.mode ?? "create";
-    try {
-      if (mode === "append") await appendFile(real, content);
-      else await writeFile(real, content, { flag: mode === "create" ? "wx" : "w" });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EEXIST") return failure(`${input.path} already exists (use mode overwrite or append)`);
-      if (code === "ENOENT") return failure(`the directory of ${input.path} does not exist`);
-      throw error;
-    }
+    const real = await writeChecked(ctx, input.path, content, mode);
     return {
       ok: true,
       exitCode: 0,

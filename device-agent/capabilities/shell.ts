@@ -1,36 +1,59 @@
+import { openCwd, prepareExec } from "../exec/prepare";
+import { PathFailure } from "../fs/open";
 import { capability, fromRun } from "./types";
 
 /**
- * shell.exec runs argv directly — no shell parses anything — and only allowed binaries.
- * shell.eval hands a command line to the shell; the manifest gates it as a whole (enabled,
- * usually approval-required), since a shell string cannot be checked piece by piece.
+ * shell.exec runs argv directly — no shell parses anything — and only argv the shared
+ * policy's grammar for that program accepts, with its path words checked and pinned (see
+ * exec/prepare.ts). shell.eval hands a command line to the shell; the policy classes it as
+ * "run", so it needs an operator unless the manifest says otherwise.
  */
 
 export const shellExec = capability({
   name: "shell.exec",
   async check(input, ctx) {
-    ctx.policy.checkBinary(input.argv[0]!);
-    await ctx.policy.cwd(input.cwd);
+    const cwd = input.cwd ?? ctx.policy.manifest.default_cwd;
+    const prepared = await prepareExec(ctx, input.argv, cwd).catch(notThere);
+    await prepared?.close();
   },
   async execute(input, ctx) {
-    ctx.policy.checkBinary(input.argv[0]!);
-    const cwd = await ctx.policy.cwd(input.cwd);
-    return fromRun(await ctx.run(input.argv, { cwd, timeoutMs: ctx.policy.timeout(input.timeout_ms) }));
+    const prepared = await prepareExec(ctx, input.argv, input.cwd ?? ctx.policy.manifest.default_cwd);
+    try {
+      return fromRun(
+        await ctx.run(prepared.argv, {
+          cwd: prepared.cwd.via,
+          timeoutMs: ctx.policy.timeout(input.timeout_ms),
+        }),
+      );
+    } finally {
+      await prepared.close();
+    }
   },
 });
 
 export const shellEval = capability({
   name: "shell.eval",
   async check(input, ctx) {
-    await ctx.policy.cwd(input.cwd);
+    const cwd = await openCwd(ctx, input.cwd ?? ctx.policy.manifest.default_cwd).catch(notThere);
+    await cwd?.handle.close();
   },
   async execute(input, ctx) {
-    const cwd = await ctx.policy.cwd(input.cwd);
-    return fromRun(
-      await ctx.run(ctx.platform.shellArgv(input.command), {
-        cwd,
-        timeoutMs: ctx.policy.timeout(input.timeout_ms),
-      }),
-    );
+    const cwd = await openCwd(ctx, input.cwd ?? ctx.policy.manifest.default_cwd);
+    try {
+      return fromRun(
+        await ctx.run(ctx.platform.shellArgv(input.command), {
+          cwd: cwd.via,
+          timeoutMs: ctx.policy.timeout(input.timeout_ms),
+        }),
+      );
+    } finally {
+      await cwd.handle.close();
+    }
   },
 });
+
+/** A missing directory or path word is reported by the run itself (a failure, not a refusal). */
+function notThere(error: unknown): undefined {
+  if (error instanceof PathFailure) return undefined;
+  throw error;
+}

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { Platform } from "../platform";
 
 export interface RunOptions {
@@ -102,7 +103,13 @@ export function runProcess(argv: readonly string[], options: RunOptions): Promis
     child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
     child.once("error", (error: NodeJS.ErrnoException) => {
-      spawnError = error.code === "ENOENT" ? `${file} was not found` : error.message;
+      // spawn says ENOENT for a missing cwd too: say which one is missing.
+      spawnError =
+        error.code === "ENOENT"
+          ? existsSync(options.cwd)
+            ? `${file} was not found`
+            : `the working directory ${options.cwd} does not exist`
+          : error.message;
       finish(null, null);
     });
     child.once("close", (code, signal) => finish(code, signal));

@@ -16,4 +16,7 @@ export const darwin: Platform = {
   killTree: posix.killTree,
   signal: posix.signal,
   executableNames: (tool) => [tool],
+  // No /proc: fs/open.ts checks device and inode against realpath instead.
+  fdRealPath: () => undefined,
+  fdPath: () => undefined,
 };

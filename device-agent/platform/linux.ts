@@ -1,3 +1,4 @@
+import { readlinkSync } from "node:fs";
 import * as posix from "./posix";
 import type { InstallPlan, Platform } from "./types";
 
@@ -45,4 +46,18 @@ export const linux: Platform = {
   killTree: posix.killTree,
   signal: posix.signal,
   executableNames: (tool) => [tool],
+  fdRealPath: linuxFdRealPath,
+  fdPath: (fd) => `/proc/self/fd/${fd}`,
 };
+
+/**
+ * The kernel's name for what the descriptor is open on. A file deleted since it was
+ * opened reads "<path> (deleted)" (and a pipe or socket has no path): an error then.
+ */
+function linuxFdRealPath(fd: number): string {
+  const target = readlinkSync(`/proc/self/fd/${fd}`);
+  if (!target.startsWith("/") || target.endsWith(" (deleted)")) {
+    throw new Error(`what was opened has no path any more (${target})`);
+  }
+  return target;
+}

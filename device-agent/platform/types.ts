@@ -32,4 +32,16 @@ export interface Platform {
   signal(pid: number, signal: "TERM" | "KILL" | "INT" | "HUP"): void;
   /** Names a tool's executable may have on PATH ("docker" → "docker.exe" on Windows). */
   executableNames(tool: string): string[];
+  /**
+   * Where an open descriptor really is (Linux: readlink /proc/self/fd/N), or undefined
+   * when the OS cannot say: then the caller compares the descriptor's device and inode
+   * with those of realpath(name) instead (see device-agent/fs/open.ts).
+   */
+  fdRealPath(fd: number): string | undefined;
+  /**
+   * A name that reaches an open directory itself, never resolving the path it was opened
+   * by again (Linux: /proc/self/fd/N, usable as a cwd or a prefix for its entries), or
+   * undefined when the OS has none.
+   */
+  fdPath(fd: number): string | undefined;
 }

@@ -59,4 +59,7 @@ export const windows: Platform = {
     if (result.status !== 0) throw new Error((result.stderr || result.stdout || "taskkill failed").trim());
   },
   executableNames: (tool) => [`${tool}.exe`, `${tool}.cmd`, `${tool}.bat`],
+  // No /proc: fs/open.ts checks device and inode against realpath instead.
+  fdRealPath: () => undefined,
+  fdPath: () => undefined,
 };

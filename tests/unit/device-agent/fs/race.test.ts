@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { agentFixture, callAgent } from "../support";
+
+/**
+ * A directory inside the allowed paths is swapped for a symlink to outside and back, as
+ * fast as a child process can, while fs.read and fs.list run. The check is made on the
+ * open descriptor, so no try may ever see the outside content (before, some 1 in 30 did).
+ */
+const TRIES = 1000;
+
+const SWAPPER = `
+const fs = require("node:fs");
+const [box, parked, outside] = process.argv.slice(1);
+process.stdout.write("ready\\n");
+for (;;) {
+  try { fs.renameSync(box, parked); fs.symlinkSync(outside, box); fs.unlinkSync(box); fs.renameSync(parked, box); } catch {}
+}
+`;
+
+describe("a directory swapped for a symlink while it is read", () => {
+  const f = agentFixture({ approvalClasses: [] });
+  const box = join(f.home, "box");
+  const outside = join(f.root, "outside");
+  mkdirSync(box);
+  mkdirSync(outside);
+  writeFileSync(join(box, "f"), "INSIDE");
+  writeFileSync(join(outside, "f"), "OUTSIDE-SECRET");
+  writeFileSync(join(outside, "only-outside"), "");
+  let swapper: ChildProcess;
+
+  beforeAll(async () => {
+    swapper = spawn(process.execPath, ["-e", SWAPPER, box, join(f.home, "parked"), outside], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise((resolve) => swapper.stdout!.once("data", resolve));
+  });
+  afterAll(() => {
+    swapper.kill("SIGKILL");
+  });
+
+  test(`fs.read: ${TRIES} tries, never the outside file`, async () => {
+    const seen = { inside: 0, refused: 0, failed: 0, outside: 0 };
+    for (let i = 0; i < TRIES; i++) {
+      const response = await callAgent(f, { capability: "fs.read", args: { path: join(box, "f") } });
+      const text = JSON.stringify(response);
+      if (text.includes("OUTSIDE-SECRET")) seen.outside++;
+      else if (response.status === "refused") seen.refused++;
+      else if (response.status === "done" && response.result.stdout === "INSIDE") seen.inside++;
+      else seen.failed++;
+    }
+    expect(seen.outside).toBe(0);
+    // The race was real: some tries met the symlink (refused or failed) and some read inside.
+    expect(seen.inside).toBeGreaterThan(0);
+    expect(seen.refused + seen.failed).toBeGreaterThan(0);
+  }, 120_000);
+
+  test(`fs.list: ${TRIES} tries, never the outside directory`, async () => {
+    let outsideListed = 0;
+    let insideListed = 0;
+    for (let i = 0; i < TRIES; i++) {
+      const response = await callAgent(f, { capability: "fs.list", args: { path: box } });
+      if (JSON.stringify(response).includes("only-outside")) outsideListed++;
+      else if (response.status === "done" && response.result.ok) insideListed++;
+    }
+    expect(outsideListed).toBe(0);
+    expect(insideListed).toBeGreaterThan(0);
+  }, 120_000);
+});
