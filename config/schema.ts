@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaultReadPrograms, describePrograms, policyTable } from "../common/policy";
 
 /**
  * The whole configuration file. Objects are strict so that unknown keys are reported
@@ -16,31 +17,25 @@ const httpUrl = z
   .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an http:// or https:// URL")
   .transform((url) => url.replace(/\/+$/, ""));
 
-/** Read-only by default; systemctl, journalctl, ip and ss are narrowed to their reading forms. */
-export const DEFAULT_SSH_BINARIES = [
-  "uname",
-  "df",
-  "du",
-  "ls",
-  "cat",
-  "ps",
-  "uptime",
-  "free",
-  "systemctl",
-  "journalctl",
-  "ip",
-  "ss",
-  "hostname",
-  "whoami",
-  "id",
-  "head",
-  "tail",
-  "wc",
-  "stat",
-  "lsblk",
-  "date",
-] as const;
-export const DEFAULT_SSH_PATHS = ["/home/<user>/**", "/var/log/**", "/etc/**", "/tmp/**"] as const;
+/**
+ * The programs ssh_exec may run by default: every program whose grammar in the shared
+ * command policy has only read forms. Others with a grammar (systemctl) may be listed in
+ * the config; SSH-only devices still run only their read forms.
+ */
+export const DEFAULT_SSH_BINARIES: readonly string[] = defaultReadPrograms("linux");
+/** <home> is the SSH user's home from the host's account database; <user> its name. */
+export const DEFAULT_SSH_PATHS = ["<home>/**", "/var/log/**", "/etc/**", "/tmp/**"] as const;
+
+/** A program ssh_exec can run: the command policy must know its grammar. */
+const sshProgram = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "a bare program name")
+  .refine((name) => describePrograms("linux", [name]).length === 1, {
+    error: (issue) =>
+      `${String(issue.input)} has no grammar in the command policy, so ssh_exec could never run it — use one of: ${[
+        ...new Set(policyTable("linux").map((row) => row.program)),
+      ].join(", ")}`,
+  });
 
 const localpart = z.string().regex(/^[a-z0-9._=-]+$/, "must be lower-case letters, digits, . _ = or -");
 
@@ -88,14 +83,17 @@ export const configSchema = z.strictObject({
       z.string().min(3),
     )
     .default({}),
-  /** The manifest every SSH-only device starts with; <user> is the SSH user. */
+  /** The manifest every SSH-only device starts with; <user> is the SSH user, <home> its home. */
   ssh_devices: z
     .strictObject({
-      allowed_binaries: z
-        .array(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "a bare binary name"))
-        .default([...DEFAULT_SSH_BINARIES]),
+      allowed_binaries: z.array(sshProgram).default([...DEFAULT_SSH_BINARIES]),
       paths_allowed: z
-        .array(z.string().startsWith("/", "an absolute glob such as /var/log/**"))
+        .array(
+          z
+            .string()
+            .regex(/^(\/|<home>(\/|$))/, "an absolute glob such as /var/log/** or <home>/**")
+            .refine((glob) => !/(^|\/)\.\.(\/|$)/.test(glob), "a glob without .."),
+        )
         .default([...DEFAULT_SSH_PATHS]),
       max_output_bytes: z
         .number()

@@ -1,6 +1,7 @@
 import { UserError } from "../common/errors";
 import type { Config } from "../config/schema";
 import type { SshManifest } from "../capabilities/ssh/policy";
+import { accountHome } from "./account-home";
 import { connectSsh } from "../ssh/connect";
 import { execRemote } from "../ssh/exec";
 import type { HostKeyStore } from "../ssh/host-keys";
@@ -20,6 +21,8 @@ export interface SshAddData extends DeviceRunData {
   os?: string;
   arch?: string;
   osPretty?: string;
+  /** The SSH user's home, from the host's account database (accountHome). */
+  home?: string;
 }
 
 export interface SshPipelineDeps {
@@ -54,8 +57,9 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
           os: probe.os,
           arch: probe.arch,
           osPretty: probe.osPretty,
+          home: probe.home,
         });
-        return `${probe.osPretty}, ${probe.arch}`;
+        return `${probe.osPretty}, ${probe.arch}, ${target.user}'s home ${probe.home}`;
       },
       undo: (ctx) => {
         if (!ctx.data.pinnedByRun) return Promise.resolve();
@@ -79,20 +83,34 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
         os: data.os ?? null,
         arch: data.arch ?? null,
         os_pretty: data.osPretty ?? null,
-        manifest: JSON.stringify(sshManifestFor(deps.config, data.target.user)),
+        manifest: JSON.stringify(sshManifestFor(deps.config, data.target.user, data.home)),
       }),
-      (data) => helloText(data, sshManifestFor(deps.config, data.target.user)),
+      (data) => helloText(data, sshManifestFor(deps.config, data.target.user, data.home)),
     ),
   ];
   return { name: SSH_PIPELINE, steps };
 }
 
-export function sshManifestFor(config: Readonly<Config>, user: string): SshManifest {
+/**
+ * The device's manifest from the config: <user> is the SSH user, <home> its home as the
+ * host's account database has it (root's is /root, not /home/root). A glob on <home> is
+ * left out when the home is unknown or is "/" (which would allow the whole disk).
+ */
+export function sshManifestFor(
+  config: Readonly<Config>,
+  user: string,
+  home: string | undefined,
+): SshManifest {
   const settings = config.ssh_devices;
+  const usableHome = home && home !== "/" ? home.replace(/\/+$/, "") : undefined;
+  const pathsAllowed = settings.paths_allowed
+    .filter((glob) => usableHome !== undefined || !glob.includes("<home>"))
+    .map((glob) => glob.replace(/<home>/g, usableHome ?? "").replace(/<user>/g, user));
   return {
     user,
+    ...(usableHome ? { home: usableHome } : {}),
     allowedBinaries: [...settings.allowed_binaries],
-    pathsAllowed: settings.paths_allowed.map((p) => p.replace(/<user>/g, user)),
+    pathsAllowed: [...new Set(pathsAllowed)],
     maxOutputBytes: settings.max_output_bytes,
     timeoutS: settings.timeout_s,
   };
@@ -103,6 +121,7 @@ interface Probe {
   os: string;
   arch: string;
   osPretty: string;
+  home: string;
 }
 
 /** Connects non-interactively (key auth only, pinned host key) and reads what the host is. */
@@ -132,7 +151,9 @@ async function probeHost(
         `${formatSshTarget(target)} answered SSH but has no uname — SSH-only devices need a Unix-like system (Linux, macOS, BSD)`,
       );
     }
-    return { fingerprint, os: os.toLowerCase(), arch, osPretty: pretty || os };
+    const exec = (command: string) => execRemote(client, command, { timeoutMs: 10_000, maxBytes: 4096 });
+    const home = await accountHome(exec, os.toLowerCase() === "darwin" ? "darwin" : "linux", target.user);
+    return { fingerprint, os: os.toLowerCase(), arch, osPretty: pretty || os, home };
   } finally {
     client.end();
   }

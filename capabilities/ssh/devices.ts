@@ -38,6 +38,10 @@ export class SshDevices {
     let entry = this.audits.get(name);
     if (!entry) {
       const db = openDatabase(join(this.auditDir, `${name}.db`), []);
+      // Like the device's own audit: fsync the WAL at every commit, so the row written
+      // before a call survives a power cut. Set, not assumed: builds differ in the default
+      // and WAL with NORMAL may lose the last commits.
+      db.pragma("synchronous = FULL");
       entry = { db, log: new AuditLog(asSqlDatabase(db)) };
       this.audits.set(name, entry);
     }

@@ -1,182 +1,114 @@
-import { normaliseAbsolute } from "../paths";
+import { checkArgv } from "../../common/policy";
+import type { CallClass } from "../../common/policy/types";
+import { normaliseAbsolute, pathAllowed } from "../paths";
 
-/** The bot-side manifest of an SSH-only device; <user> already substituted. */
+/** The bot-side manifest of an SSH-only device; <user> and <home> already substituted. */
 export interface SshManifest {
   user: string;
+  /** The user's home from the host's account database; absent in manifests made before it was read. */
+  home?: string;
   allowedBinaries: readonly string[];
   pathsAllowed: readonly string[];
   maxOutputBytes: number;
   timeoutS: number;
 }
 
-export type ArgvDecision = { ok: true; paths: string[] } | { ok: false; reason: string };
+/** A path word of argv, checked as given: absolute, normalised, inside paths_allowed. */
+export interface SshPathWord {
+  index: number;
+  prefix: string;
+  /** Normalised absolute path. */
+  path: string;
+}
 
-const SHELL_SYNTAX = [";", "$(", "`", "\n", "\r", "\0", "|", "&", ">", "<"];
-
-/** Binaries whose non-flag arguments are paths; values of the listed flags are not. */
-const PATH_BINARIES: Record<string, readonly string[]> = {
-  ls: ["-I", "--ignore", "-w", "--width", "--time-style", "--sort", "--format"],
-  cat: [],
-  du: ["-d", "--max-depth", "-t", "--threshold", "--time-style", "--exclude"],
-  head: ["-n", "-c", "--lines", "--bytes"],
-  tail: ["-n", "-c", "--lines", "--bytes"],
-  wc: [],
-  stat: ["-c", "--format", "--printf"],
-};
-
-const SYSTEMCTL_READING = [
-  "status",
-  "show",
-  "list-units",
-  "list-unit-files",
-  "list-timers",
-  "list-sockets",
-  "is-active",
-  "is-enabled",
-  "is-failed",
-  "cat",
-  "list-dependencies",
-];
-const JOURNALCTL_WRITING = [
-  "--vacuum",
-  "--rotate",
-  "--flush",
-  "--sync",
-  "--relinquish-var",
-  "--smart-relinquish-var",
-  "--setup-keys",
-  "--update-catalog",
-  "-f",
-  "--follow",
-];
-const IP_OBJECTS = [
-  "addr",
-  "address",
-  "a",
-  "link",
-  "l",
-  "route",
-  "r",
-  "ro",
-  "neigh",
-  "neighbour",
-  "n",
-  "rule",
-  "ru",
-  "maddr",
-  "m",
-];
-const IP_READING_ACTIONS = ["show", "list", "ls", "lst", "sh", "s", "get"];
-const IP_FLAGS = [
-  "-4",
-  "-6",
-  "-br",
-  "-brief",
-  "-s",
-  "-stats",
-  "-d",
-  "-details",
-  "-j",
-  "-json",
-  "-p",
-  "-pretty",
-  "-c",
-  "-color",
-  "-o",
-  "-oneline",
-  "-h",
-  "-human",
-];
+export type SshArgvDecision =
+  | {
+      ok: true;
+      argv: string[];
+      callClass: CallClass;
+      form: string;
+      paths: SshPathWord[];
+      /** The directory the program works on when it is given no path: the user's home. */
+      cwd?: string;
+    }
+  | { ok: false; reason: string; callClass?: CallClass };
 
 /**
- * Decides whether argv may run on an SSH-only device: an allowed binary, no shell syntax
- * in any argument, only the reading forms of binaries that can write, and path arguments
- * returned for the caller to resolve and check against paths_allowed.
+ * The most files one call may open (descriptors 3..9: the highest a POSIX sh redirection
+ * can name with one digit).
  */
-export function checkArgv(manifest: SshManifest, argv: readonly unknown[]): ArgvDecision {
-  if (argv.length === 0 || argv.length > 64) return refuse("argv must hold 1 to 64 arguments");
-  if (!argv.every((a): a is string => typeof a === "string" && a.length <= 4096)) {
-    return refuse("every argument must be a string of at most 4096 characters");
+export const MAX_OPENED_PATHS = 7;
+
+/**
+ * Decides whether argv may run on an SSH-only device: the shared grammar (common/policy)
+ * must accept it as a read, and every path word — positional or option value — must be
+ * absolute and inside paths_allowed as given. The real paths are checked again on the
+ * host, on the opened descriptors (see remote-script.ts).
+ */
+export function checkSshArgv(manifest: SshManifest, argv: readonly unknown[]): SshArgvDecision {
+  if (!argv.every((a): a is string => typeof a === "string")) {
+    return { ok: false, reason: "every argument must be a string" };
   }
-  const [binary, ...args] = argv as string[];
-  if (!binary || binary.includes("/")) return refuse(`"${binary}" is not a bare binary name`);
-  if (!manifest.allowedBinaries.includes(binary)) {
-    return refuse(
-      `${binary} is not an allowed binary on this device (allowed: ${manifest.allowedBinaries.join(" ")})`,
-    );
+  const lineBreak = argv.findIndex((a) => /[\0\r\n]/.test(a));
+  if (lineBreak >= 0) {
+    return {
+      ok: false,
+      reason: `argument ${lineBreak} contains a line break or NUL — ssh_exec takes one-line words`,
+    };
   }
-  for (const [i, arg] of args.entries()) {
-    const bad = SHELL_SYNTAX.find((s) => arg.includes(s));
-    if (bad)
-      return refuse(
-        `argument ${i + 1} contains ${JSON.stringify(bad)} — ssh_exec takes plain arguments, no shell syntax`,
-      );
+  const verdict = checkArgv("linux", manifest.allowedBinaries, argv);
+  if (!verdict.ok) return { ok: false, reason: verdict.reason };
+  if (verdict.callClass !== "read") {
+    return {
+      ok: false,
+      callClass: verdict.callClass,
+      reason: `${verdict.form} is a ${verdict.callClass} call, and an SSH-only device only reads`,
+    };
   }
-  const readOnly = readOnlyForm(binary, args);
-  if (readOnly) return refuse(readOnly);
-  if (!(binary in PATH_BINARIES)) return { ok: true, paths: [] };
-  const paths: string[] = [];
-  const valueFlags = PATH_BINARIES[binary]!;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg.startsWith("-")) {
-      if (/files0-from|--from-file/.test(arg))
-        return refuse(`${arg} reads a file list, which is not allowed`);
-      if (valueFlags.includes(arg)) i++;
-      continue;
+  const paths: SshPathWord[] = [];
+  for (const word of verdict.paths) {
+    const problem = pathProblem(word.value, manifest.pathsAllowed);
+    if (problem) return { ok: false, reason: problem };
+    paths.push({ index: word.index, prefix: word.prefix, path: normaliseAbsolute(word.value)! });
+  }
+  let cwd: string | undefined;
+  if (verdict.usesCwd) {
+    if (!manifest.home) {
+      return {
+        ok: false,
+        reason: `${argv[0]} without a path works on the current directory, and this device's home directory is not known — give an absolute path (or re-add the device)`,
+      };
     }
-    const normal = normaliseAbsolute(arg);
-    if (!normal) return refuse(`"${arg}" is a relative path — give an absolute path`);
-    paths.push(normal);
+    const problem = pathProblem(manifest.home, manifest.pathsAllowed);
+    if (problem) {
+      return {
+        ok: false,
+        reason: `${argv[0]} without a path works on the home directory ${manifest.home}, which is outside paths_allowed — give an absolute path`,
+      };
+    }
+    cwd = normaliseAbsolute(manifest.home);
   }
-  return { ok: true, paths };
+  if (paths.length + (cwd ? 1 : 0) > MAX_OPENED_PATHS) {
+    return { ok: false, reason: `at most ${MAX_OPENED_PATHS} paths in one call` };
+  }
+  return { ok: true, argv: [...argv], callClass: "read", form: verdict.form, paths, ...(cwd ? { cwd } : {}) };
 }
 
-/** Why this use of a binary that can write is refused; undefined when it only reads. */
-function readOnlyForm(binary: string, args: readonly string[]): string | undefined {
-  const positional = args.filter((a) => !a.startsWith("-"));
-  switch (binary) {
-    case "systemctl": {
-      const sub = positional[0];
-      if (sub && !SYSTEMCTL_READING.includes(sub))
-        return `systemctl ${sub} can change the system; allowed: ${SYSTEMCTL_READING.join(", ")}`;
-      return undefined;
-    }
-    case "journalctl": {
-      const bad = args.find(
-        (a) =>
-          JOURNALCTL_WRITING.some((w) => a === w || (w.startsWith("--") && a.startsWith(w))) ||
-          /^-[a-zA-Z]*f/.test(a),
-      );
-      return bad ? `journalctl ${bad} changes the journal or never ends; reading options only` : undefined;
-    }
-    case "ip": {
-      const firstPositional = args.findIndex((a) => !a.startsWith("-"));
-      const flags = firstPositional < 0 ? args : args.slice(0, firstPositional);
-      const badFlag = flags.find((f) => !IP_FLAGS.includes(f));
-      if (badFlag) return `ip ${badFlag} is not allowed; reading flags only (${IP_FLAGS.join(" ")})`;
-      const [object, action] = positional;
-      if (!object || !IP_OBJECTS.includes(object)) return `ip needs one of ${IP_OBJECTS.join(", ")}`;
-      if (action && !IP_READING_ACTIONS.includes(action))
-        return `ip ${object} ${action} can change the network; use show`;
-      return undefined;
-    }
-    case "ss":
-      return args.some((a) => /^-[a-zA-Z]*[KDF]|^--(kill|diag|filter)/.test(a))
-        ? "ss -K/-D/-F (kill, dump, filter file) are not allowed"
-        : undefined;
-    case "hostname":
-      return positional.length > 0 ? "hostname with an argument would rename the machine" : undefined;
-    case "date":
-      return args.some((a) => a === "-s" || a.startsWith("--set")) ||
-        positional.some((p) => !p.startsWith("+"))
-        ? "date may only print (+FORMAT), not set the clock"
-        : undefined;
-    default:
-      return undefined;
+/** Why a path as given may not be used; undefined when it may (the host checks its real path too). */
+export function pathProblem(path: string, pathsAllowed: readonly string[]): string | undefined {
+  if (hasControlCharacter(path)) return `the path ${JSON.stringify(path)} contains a control character`;
+  const normal = normaliseAbsolute(path);
+  if (!normal) return `"${path}" is a relative path — give an absolute path (starting with /)`;
+  if (!pathAllowed(normal, pathsAllowed)) {
+    return `${normal} is outside paths_allowed (${pathsAllowed.join(", ")})`;
   }
+  return undefined;
 }
 
-function refuse(reason: string): ArgvDecision {
-  return { ok: false, reason };
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }

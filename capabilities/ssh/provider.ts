@@ -1,33 +1,52 @@
 import type { AuditLog } from "../../common/audit/log";
-import type { SshPool } from "../../ssh/pool";
-import { shellQuote } from "../../ssh/quote";
-import type { SshTarget } from "../../ssh/target";
+import { describePrograms } from "../../common/policy";
 import type { ExecResult } from "../../ssh/exec";
-import { normaliseAbsolute, pathAllowed } from "../paths";
-import type { Tool, ToolContext, ToolResult } from "../types";
-import { checkArgv, type SshManifest } from "./policy";
+import type { SshPool } from "../../ssh/pool";
+import type { SshTarget } from "../../ssh/target";
+import { normaliseAbsolute } from "../paths";
+import type { ApprovalNeed, Tool, ToolContext, ToolResult } from "../types";
+import { checkSshArgv, pathProblem, type SshManifest } from "./policy";
+import { buildRemoteCommand, newNonce, type ScriptPlan } from "./remote-script";
+import { judgeOutput } from "./output";
 
 export interface SshToolDeps {
   pool: Pick<SshPool, "exec">;
   target: SshTarget;
   manifest: SshManifest;
   audit: AuditLog;
+  /** Per-call header delimiter; tests pin it. */
+  nonce?: () => string;
 }
+
+/** Room for the header (up to seven real paths) on top of the output cap. */
+const HEADER_BYTES = 40 * 1024;
+
+type Input = Record<string, unknown>;
+/** A call the bot may send (the script plan), or the sentence why not. */
+type Plan = { refusal: string } | { plan: Omit<ScriptPlan, "nonce"> };
 
 /**
  * The SSH provider: ssh_exec, ssh_fs_read, ssh_fs_list, read-only. Policy is applied on
- * the bot before anything is sent, and every call is written to the device's bot-side
- * audit log first — if that write fails, nothing is sent.
+ * the bot before anything is sent; every call is written to the device's bot-side audit
+ * log first — if that write fails, nothing is sent — and runs as one script that checks
+ * the real path of each opened descriptor (remote-script.ts).
  */
 export function sshTools(deps: SshToolDeps): Tool[] {
   const { manifest } = deps;
-  const timeoutMs = manifest.timeoutS * 1000;
+  const timeoutMs = manifest.timeoutS * 1000 + 5000;
+  const where = `Paths must be absolute and inside: ${manifest.pathsAllowed.join(", ")}.`;
+  const readOnly = (name: string): ApprovalNeed => ({
+    needed: false,
+    callClass: "read",
+    reason: `${name} only reads`,
+  });
   return [
     {
       name: "ssh_exec",
       description:
-        `Run one read-only program on the device over SSH, as argv (no shell: pipes, redirections and $() are refused). ` +
-        `Allowed programs: ${manifest.allowedBinaries.join(", ")}. Path arguments must be absolute and inside: ${manifest.pathsAllowed.join(", ")}.`,
+        `Run one read-only program on the device over SSH, as argv (no shell: pipes, redirections and $() are words, not syntax). ` +
+        `Only these forms are accepted, exactly as written:\n${describePrograms("linux", manifest.allowedBinaries).join("\n")}\n${where}` +
+        (manifest.home ? ` A program given no path runs in ${manifest.home}.` : ""),
       inputSchema: {
         type: "object",
         properties: {
@@ -35,84 +54,117 @@ export function sshTools(deps: SshToolDeps): Tool[] {
         },
         required: ["argv"],
       },
-      needsApproval: false,
+      classify: (input: Input): ApprovalNeed => classifyExec(manifest, input),
       timeoutMs,
-      execute: (input, ctx) => audited(deps, "ssh_exec", input, ctx, () => runArgv(deps, input.argv)),
+      execute: (input: Input, ctx: ToolContext) =>
+        audited(deps, "ssh_exec", input, ctx, execPlan(manifest, input)),
     },
     {
       name: "ssh_fs_read",
-      description: `Read a text file on the device (at most ${manifest.maxOutputBytes} bytes). The path must be absolute and inside: ${manifest.pathsAllowed.join(", ")}.`,
+      description: `Read a file on the device (at most ${manifest.maxOutputBytes} bytes). ${where}`,
       inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
-      needsApproval: false,
+      classify: () => readOnly("ssh_fs_read"),
       timeoutMs,
-      execute: (input, ctx) =>
-        audited(deps, "ssh_fs_read", input, ctx, () =>
-          withResolvedPaths(deps, [input.path], ([real]) => [
-            "head",
-            "-c",
-            String(manifest.maxOutputBytes + 1),
-            "--",
-            real!,
-          ]),
+      execute: (input: Input, ctx: ToolContext) =>
+        audited(
+          deps,
+          "ssh_fs_read",
+          input,
+          ctx,
+          onePathPlan(manifest, input, "file", ["head", "-c", String(manifest.maxOutputBytes + 1), "--"]),
         ),
     },
     {
       name: "ssh_fs_list",
-      description: `List a directory on the device (ls -la). The path must be absolute and inside: ${manifest.pathsAllowed.join(", ")}.`,
+      description: `List a directory on the device (ls -la). ${where}`,
       inputSchema: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
-      needsApproval: false,
+      classify: () => readOnly("ssh_fs_list"),
       timeoutMs,
-      execute: (input, ctx) =>
-        audited(deps, "ssh_fs_list", input, ctx, () =>
-          withResolvedPaths(deps, [input.path], ([real]) => [
-            "ls",
-            "-la",
-            "--time-style=long-iso",
-            "--",
-            real!,
-          ]),
+      execute: (input: Input, ctx: ToolContext) =>
+        audited(
+          deps,
+          "ssh_fs_list",
+          input,
+          ctx,
+          onePathPlan(manifest, input, "dir", ["ls", "-la", "--time-style=long-iso", "--"]),
         ),
     },
   ] as Tool[];
 }
 
-type Plan = { refusal: string } | { argv: string[] };
-type Step = () => Promise<Plan>;
+/** SSH tools only read: an accepted call is read; the grammar's class is reported for anything else. */
+function classifyExec(manifest: SshManifest, input: Input): ApprovalNeed {
+  const decision = checkSshArgv(manifest, Array.isArray(input.argv) ? (input.argv as unknown[]) : []);
+  if (decision.ok) return { needed: false, callClass: "read", reason: `${decision.form} only reads` };
+  if (decision.callClass && decision.callClass !== "read") {
+    return { needed: true, callClass: decision.callClass, reason: `${decision.reason}; it will be refused` };
+  }
+  // Refused before anything is sent: no operator can make it acceptable, so none is asked.
+  return { needed: false, callClass: "read", reason: `refused by policy: ${decision.reason}` };
+}
 
-/** Writes the call (or its refusal) to the audit log, runs it, writes the result. */
+/**
+ * Programs that describe a command-line symlink rather than follow it: given the
+ * descriptor link of a file, they must follow it to describe the file.
+ */
+const FOLLOW_ARGUMENT_LINKS: Readonly<Record<string, string>> = {
+  ls: "-H",
+  stat: "-L",
+  du: "-D",
+  find: "-H",
+};
+
+function execPlan(manifest: SshManifest, input: Input): Plan {
+  const decision = checkSshArgv(manifest, Array.isArray(input.argv) ? (input.argv as unknown[]) : []);
+  if (!decision.ok) return { refusal: decision.reason };
+  const opened = decision.paths.map((p) => ({ path: p.path, want: "any" as const }));
+  const argv: ScriptPlan["argv"][number][] = decision.argv.map((word, index) => {
+    const at = decision.paths.findIndex((p) => p.index === index);
+    return at < 0 ? word : { prefix: decision.paths[at]!.prefix, open: at };
+  });
+  const follow = FOLLOW_ARGUMENT_LINKS[decision.argv[0]!];
+  if (follow && opened.length > 0) argv.splice(1, 0, follow);
+  if (decision.cwd === undefined) return { plan: { opened, argv } };
+  return { plan: { opened: [...opened, { path: decision.cwd, want: "dir" }], cwd: opened.length, argv } };
+}
+
+function onePathPlan(manifest: SshManifest, input: Input, want: "file" | "dir", program: string[]): Plan {
+  const path = input.path;
+  if (typeof path !== "string") return { refusal: "path must be a string" };
+  const problem = pathProblem(path, manifest.pathsAllowed);
+  if (problem) return { refusal: problem };
+  return {
+    plan: { opened: [{ path: normaliseAbsolute(path)!, want }], argv: [...program, { prefix: "", open: 0 }] },
+  };
+}
+
+/** Writes the call (or its refusal) to the audit log, sends it, checks the header, writes the result. */
 async function audited(
   deps: SshToolDeps,
   capability: string,
-  input: Record<string, unknown>,
+  input: Input,
   ctx: ToolContext,
-  plan: Step,
+  planned: Plan,
 ): Promise<ToolResult> {
-  const staticRefusal = staticCheck(deps.manifest, capability, input);
-  if (staticRefusal) {
-    const auditId = deps.audit.recordCall({ capability, args: input, caller: ctx.caller }, staticRefusal);
-    return { ok: false, refusal: staticRefusal, output: `refused: ${staticRefusal}`, auditId };
+  const intent = { capability, args: input, caller: ctx.caller };
+  if ("refusal" in planned) {
+    const auditId = deps.audit.recordCall(intent, planned.refusal);
+    return { ok: false, refusal: planned.refusal, output: `refused: ${planned.refusal}`, auditId };
   }
-  const auditId = deps.audit.recordCall({ capability, args: input, caller: ctx.caller });
+  // No audit row, no call: if this throws, nothing below runs.
+  const auditId = deps.audit.recordCall(intent);
   const started = performance.now();
+  const nonce = (deps.nonce ?? newNonce)();
+  let result: ExecResult;
   try {
-    const planned = await plan();
-    if ("refusal" in planned) {
-      deps.audit.recordResult(auditId, capability, ctx.caller, {
-        exitCode: null,
-        bytes: 0,
-        durationMs: performance.now() - started,
-        error: `refused: ${planned.refusal}`,
-      });
-      return { ok: false, refusal: planned.refusal, output: `refused: ${planned.refusal}`, auditId };
-    }
-    const result = await run(deps, planned.argv);
-    deps.audit.recordResult(auditId, capability, ctx.caller, {
-      exitCode: result.exitCode,
-      bytes: result.bytes,
-      durationMs: performance.now() - started,
-      ...(result.timedOut ? { error: "timed out" } : {}),
-    });
-    return toToolResult(result, deps.manifest, auditId);
+    result = await deps.pool.exec(
+      deps.target,
+      buildRemoteCommand({ ...planned.plan, nonce }, deps.manifest.timeoutS),
+      {
+        timeoutMs: deps.manifest.timeoutS * 1000 + 5000,
+        maxBytes: deps.manifest.maxOutputBytes + HEADER_BYTES,
+      },
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     deps.audit.recordResult(auditId, capability, ctx.caller, {
@@ -123,90 +175,17 @@ async function audited(
     });
     return { ok: false, output: `error: ${message}`, auditId };
   }
-}
-
-/**
- * Everything decidable without the host. Both the path as given (normalised) and, later,
- * its real path must be inside paths_allowed: the host is not even asked about others.
- */
-function staticCheck(
-  manifest: SshManifest,
-  capability: string,
-  input: Record<string, unknown>,
-): string | undefined {
-  let paths: string[];
-  if (capability === "ssh_exec") {
-    const decision = checkArgv(manifest, Array.isArray(input.argv) ? (input.argv as unknown[]) : []);
-    if (!decision.ok) return decision.reason;
-    paths = decision.paths;
-  } else {
-    const path = input.path;
-    const normal = typeof path === "string" ? normaliseAbsolute(path) : undefined;
-    if (!normal) return `"${String(path)}" is not an absolute path`;
-    if (/[\n\r\0]/.test(normal)) return "the path contains a control character";
-    paths = [normal];
-  }
-  const outside = paths.find((p) => !pathAllowed(p, manifest.pathsAllowed));
-  return outside ? `${outside} is outside paths_allowed (${manifest.pathsAllowed.join(", ")})` : undefined;
-}
-
-function runArgv(deps: SshToolDeps, argv: unknown): Promise<Plan> {
-  const decision = checkArgv(deps.manifest, argv as unknown[]);
-  if (!decision.ok) return Promise.resolve({ refusal: decision.reason });
-  const words = argv as string[];
-  if (decision.paths.length === 0) return Promise.resolve({ argv: words });
-  return withResolvedPaths(deps, decision.paths, (real) => {
-    // Run on the resolved paths, so a symlink swapped in after the check changes nothing.
-    const byOriginal = new Map(decision.paths.map((p, i) => [p, real[i]!]));
-    return words.map((w, i) => (i > 0 ? (byOriginal.get(normaliseAbsolute(w) ?? "") ?? w) : w));
-  });
-}
-
-/** Resolves paths on the device (realpath -e) and checks the real paths against paths_allowed. */
-async function withResolvedPaths(
-  deps: SshToolDeps,
-  paths: readonly unknown[],
-  build: (real: string[]) => string[],
-): Promise<Plan> {
-  const wanted = paths.map((p) => normaliseAbsolute(String(p))!);
-  const result = await run(deps, ["realpath", "-e", "--", ...wanted]);
-  if (result.exitCode !== 0)
-    return {
-      refusal: `no such file or directory, or not readable by ${deps.target.user}: ${wanted.join(" ")}`,
-    };
-  const real = result.stdout.split("\n").filter(Boolean);
-  if (real.length !== wanted.length) return { refusal: "could not resolve every path" };
-  const outside = real.findIndex((p) => !pathAllowed(p, deps.manifest.pathsAllowed));
-  if (outside >= 0) {
-    const shown =
-      real[outside] === wanted[outside] ? wanted[outside] : `${wanted[outside]} (which is ${real[outside]})`;
-    return { refusal: `${shown} is outside paths_allowed (${deps.manifest.pathsAllowed.join(", ")})` };
-  }
-  return { argv: build(real) };
-}
-
-function run(deps: SshToolDeps, argv: readonly string[]): Promise<ExecResult> {
-  const { manifest } = deps;
-  // coreutils timeout kills the remote command itself; closing the channel alone may not.
-  const command = `timeout -k 2 ${manifest.timeoutS} ${shellQuote(argv)}`;
-  return deps.pool.exec(deps.target, command, {
-    timeoutMs: manifest.timeoutS * 1000 + 5000,
-    maxBytes: manifest.maxOutputBytes,
-  });
-}
-
-function toToolResult(result: ExecResult, manifest: SshManifest, auditId: number): ToolResult {
-  const parts = [result.stdout];
-  if (result.stderr.trim()) parts.push(`[stderr]\n${result.stderr}`);
-  if (result.truncated)
-    parts.push(`[output truncated at ${manifest.maxOutputBytes} bytes of ${result.bytes}]`);
-  if (result.timedOut || result.exitCode === 124) parts.push(`[timed out after ${manifest.timeoutS} s]`);
-  if (result.exitCode !== 0) parts.push(`[exit code ${result.exitCode ?? result.signal ?? "unknown"}]`);
-  return {
-    ok: result.exitCode === 0,
-    output: parts.join("\n").trim(),
-    truncated: result.truncated,
+  const judged = judgeOutput(result, { ...planned.plan, nonce }, deps.manifest);
+  deps.audit.recordResult(auditId, capability, ctx.caller, {
     exitCode: result.exitCode,
-    auditId,
-  };
+    bytes: result.bytes,
+    durationMs: performance.now() - started,
+    ...("result" in judged
+      ? result.timedOut
+        ? { error: "timed out" }
+        : {}
+      : { error: `refused: ${judged.refusal}` }),
+  });
+  if ("result" in judged) return { ...judged.result, auditId };
+  return { ok: false, refusal: judged.refusal, output: `refused: ${judged.refusal}`, auditId };
 }

@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Database from "better-sqlite3";
 import { AuditLog } from "../../../../common/audit/log";
 import { asSqlDatabase } from "../../../../state/db";
@@ -5,129 +9,190 @@ import { sshTools } from "../../../../capabilities/ssh/provider";
 import type { SshManifest } from "../../../../capabilities/ssh/policy";
 import type { ExecResult } from "../../../../ssh/exec";
 import type { Tool } from "../../../../capabilities/types";
+import { localPool } from "./local-remote";
 
-const manifest: SshManifest = {
-  user: "viewer",
-  allowedBinaries: ["df", "cat", "ls"],
-  pathsAllowed: ["/home/viewer/**"],
-  maxOutputBytes: 100,
-  timeoutS: 5,
-};
+const ctx = { caller: "@op:example.org" };
+const target = { user: "viewer", host: "h", port: 22 };
 
-/** A remote that resolves paths from a table (symlinks included) and records what it was asked to run. */
-function fakeRemote(links: Record<string, string>, audit: () => AuditLog) {
-  const commands: Array<{ command: string; auditCountAtRun: number }> = [];
+function manifestFor(root: string): SshManifest {
+  return {
+    user: "viewer",
+    home: `${root}/home/viewer`,
+    allowedBinaries: ["df", "cat", "ls", "find", "grep", "head", "systemctl"],
+    pathsAllowed: [`${root}/home/viewer/**`],
+    maxOutputBytes: 400,
+    timeoutS: 5,
+  };
+}
+
+/** A pool that records what it was asked to send (first, touching nothing else) and answers "ok". */
+function recordingPool() {
+  const sent: string[] = [];
   const pool = {
     exec: (_target: unknown, command: string): Promise<ExecResult> => {
-      commands.push({ command, auditCountAtRun: audit().head().count });
-      const realpath = command.match(/realpath -e -- (.*)$/);
-      const ok = (stdout: string): ExecResult => ({
+      sent.push(command);
+      return Promise.resolve({
         exitCode: 0,
         signal: null,
-        stdout,
+        stdout: "",
         stderr: "",
-        bytes: stdout.length,
+        bytes: 0,
         truncated: false,
         timedOut: false,
       });
-      if (realpath) {
-        const paths = realpath[1]!.split(" ");
-        if (paths.some((p) => !(p in links))) return Promise.resolve({ ...ok(""), exitCode: 1 });
-        return Promise.resolve(ok(paths.map((p) => links[p]).join("\n") + "\n"));
-      }
-      return Promise.resolve(ok(`ran: ${command}`));
     },
   };
-  return { pool, commands };
+  return { pool, sent };
 }
-
-function setup(links: Record<string, string> = {}) {
-  const log = new AuditLog(asSqlDatabase(new Database(":memory:")));
-  const remote = fakeRemote(links, () => log);
-  const tools = sshTools({
-    pool: remote.pool,
-    target: { user: "viewer", host: "h", port: 22 },
-    manifest,
-    audit: log,
-  });
-  const tool = (name: string): Tool => tools.find((t) => t.name === name)!;
-  return { log, remote, tool };
-}
-
-const ctx = { caller: "@op:example.org" };
 
 describe("the SSH tools", () => {
-  test("exactly ssh_exec, ssh_fs_read and ssh_fs_list, none needing approval (they only read)", () => {
-    const { tool } = setup();
-    expect(["ssh_exec", "ssh_fs_read", "ssh_fs_list"].map((n) => tool(n)?.needsApproval)).toEqual([
-      false,
-      false,
-      false,
-    ]);
+  let root: string;
+  let log: AuditLog;
+  let tool: (name: string) => Tool;
+  let remote: ReturnType<typeof localPool>;
+
+  beforeEach(() => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), "mp-ssh-")));
+    mkdirSync(join(root, "home/viewer/logs"), { recursive: true });
+    mkdirSync(join(root, "secret"));
+    writeFileSync(join(root, "home/viewer/notes"), "inside\n");
+    writeFileSync(join(root, "home/viewer/logs/app.log"), "error: disk\n");
+    writeFileSync(join(root, "secret/key"), "SECRET\n");
+    symlinkSync(join(root, "secret/key"), join(root, "home/viewer/link"));
+    symlinkSync(join(root, "secret"), join(root, "home/viewer/dirlink"));
+    log = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    remote = localPool();
+    const tools = sshTools({ pool: remote.pool, target, manifest: manifestFor(root), audit: log });
+    tool = (name) => tools.find((t) => t.name === name)!;
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const resultRows = () => log.entries(0, 100).filter((e) => e.kind === "result");
+
+  test("classify: every accepted call is a read needing no one; a change form names its class", () => {
+    expect(tool("ssh_fs_read").classify({ path: "/x" })).toMatchObject({ needed: false, callClass: "read" });
+    expect(tool("ssh_exec").classify({ argv: ["df", "-h"] })).toEqual({
+      needed: false,
+      callClass: "read",
+      reason: expect.stringMatching(/^df/) as string,
+    });
+    expect(tool("ssh_exec").classify({ argv: ["systemctl", "restart", "ssh"] })).toMatchObject({
+      needed: true,
+      callClass: "change",
+    });
+    expect(tool("ssh_exec").classify({ argv: ["rm", "-rf", "/"] })).toMatchObject({
+      needed: false,
+      reason: expect.stringMatching(/^refused by policy/) as string,
+    });
+    expect(tool("ssh_exec").description).toMatch(/^ls \[-l -a/m);
   });
 
-  test("the audit entry is written before the command runs, and the result after", async () => {
-    const { log, remote, tool } = setup();
-    const result = await tool("ssh_exec").execute({ argv: ["df", "-h"] }, ctx);
-    expect(result).toMatchObject({ ok: true, output: "ran: timeout -k 2 5 df -h", auditId: 1 });
-    expect(remote.commands).toEqual([{ command: "timeout -k 2 5 df -h", auditCountAtRun: 1 }]);
+  test("a file is read through its descriptor; the audit call row comes before the command", async () => {
+    const result = await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/notes` }, ctx);
+    expect(result).toMatchObject({ ok: true, output: "inside", auditId: 1 });
+    expect(remote.commands).toHaveLength(1);
+    expect(remote.commands[0]).toMatch(/^timeout -k 2 5 sh -c /);
     expect(log.entries(0, 10).map((e) => `${e.kind}:${e.capability}:${e.exit_code}`)).toEqual([
-      "call:ssh_exec:null",
-      "result:ssh_exec:0",
+      "call:ssh_fs_read:null",
+      "result:ssh_fs_read:0",
     ]);
     expect(log.verify().ok).toBe(true);
   });
 
-  test("no audit entry, no command: a failing audit write stops the call", async () => {
-    const db = new Database(":memory:");
-    const log = new AuditLog(asSqlDatabase(db));
-    const remote = fakeRemote({}, () => log);
-    const tools = sshTools({
-      pool: remote.pool,
-      target: { user: "viewer", host: "h", port: 22 },
-      manifest,
-      audit: log,
-    });
-    db.close();
-    await expect(tools[0]!.execute({ argv: ["df"] }, ctx)).rejects.toThrow();
-    expect(remote.commands).toEqual([]);
-  });
-
-  test("a refused call is audited with its reason and nothing is sent", async () => {
-    const { log, remote, tool } = setup();
-    const result = await tool("ssh_exec").execute({ argv: ["rm", "-rf", "/home/viewer"] }, ctx);
-    expect(result.ok).toBe(false);
-    expect(result.refusal).toMatch(/rm is not an allowed binary/);
-    expect(remote.commands).toEqual([]);
-    const entries = log.entries(0, 10);
-    expect(entries.map((e) => e.kind)).toEqual(["call"]);
-    expect(entries[0]!.refusal).toMatch(/rm is not/);
-  });
-
-  test("a symlink out of paths_allowed is refused after resolution, and the refusal is audited", async () => {
-    const { log, remote, tool } = setup({ "/home/viewer/link": "/root/secret" });
-    const result = await tool("ssh_fs_read").execute({ path: "/home/viewer/link" }, ctx);
+  test("a symlink to outside: content dropped, refusal returned and written in the result row", async () => {
+    const result = await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/link` }, ctx);
     expect(result.refusal).toBe(
-      "/home/viewer/link (which is /root/secret) is outside paths_allowed (/home/viewer/**)",
+      `${root}/home/viewer/link (which is ${root}/secret/key) is outside paths_allowed (${root}/home/viewer/**); its content was dropped`,
     );
-    expect(remote.commands.map((c) => c.command)).toEqual([
-      "timeout -k 2 5 realpath -e -- /home/viewer/link",
-    ]);
-    expect(log.entries(0, 10).map((e) => e.error ?? e.refusal)).toEqual([
-      null,
-      expect.stringMatching(/^refused: /),
+    expect(result.output).not.toContain("SECRET");
+    expect(remote.commands).toHaveLength(1);
+    expect(resultRows()[0]!.error).toMatch(/^refused: .* its content was dropped$/);
+    const listed = await tool("ssh_exec").execute(
+      { argv: ["grep", "-r", "S", `${root}/home/viewer/dirlink`] },
+      ctx,
+    );
+    expect(listed.refusal).toMatch(/which is .*\/secret\) is outside paths_allowed/);
+  });
+
+  test("ssh_exec runs on descriptors and shows real paths; no path means the home", async () => {
+    const grep = await tool("ssh_exec").execute(
+      { argv: ["grep", "-r", "error", `${root}/home/viewer/logs`] },
+      ctx,
+    );
+    expect(grep.output).toBe(`${root}/home/viewer/logs/app.log:error: disk`);
+    const ls = await tool("ssh_exec").execute({ argv: ["ls"] }, ctx);
+    expect(ls.output.split("\n")).toEqual(["dirlink", "link", "logs", "notes"]);
+    const lsFile = await tool("ssh_exec").execute({ argv: ["ls", "-l", `${root}/home/viewer/notes`] }, ctx);
+    expect(lsFile.output).toMatch(new RegExp(`^-rw.* 7 .* ${root}/home/viewer/notes$`));
+  });
+
+  test("ssh_fs_list lists a directory; a file, a FIFO or a missing path is a sentence", async () => {
+    const list = await tool("ssh_fs_list").execute({ path: `${root}/home/viewer/logs/` }, ctx);
+    expect(list.output).toMatch(/app\.log$/m);
+    expect((await tool("ssh_fs_list").execute({ path: `${root}/home/viewer/notes` }, ctx)).refusal).toMatch(
+      /is not a directory — use ssh_fs_read/,
+    );
+    expect((await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/logs` }, ctx)).refusal).toMatch(
+      /is a directory — use ssh_fs_list/,
+    );
+    expect((await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/none` }, ctx)).refusal).toBe(
+      `no such file or directory: ${root}/home/viewer/none`,
+    );
+    execFileSync("mkfifo", [join(root, "home/viewer/fifo")]);
+    expect((await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/fifo` }, ctx)).refusal).toMatch(
+      /is not a regular file or a directory/,
+    );
+  });
+
+  test("output is capped at max_output_bytes", async () => {
+    writeFileSync(join(root, "home/viewer/big"), "x".repeat(1000));
+    const result = await tool("ssh_fs_read").execute({ path: `${root}/home/viewer/big` }, ctx);
+    expect(result).toMatchObject({
+      truncated: true,
+      output: `${"x".repeat(400)}\n[output truncated at 400 bytes]`,
+    });
+  });
+});
+
+describe("refused before anything is sent", () => {
+  const manifest = manifestFor("/srv");
+
+  test.each([
+    ["ssh_exec", { argv: ["cat", "/etc/shadow"] }, /\/etc\/shadow is outside paths_allowed/],
+    ["ssh_exec", { argv: ["cat", "/srv/home/viewer/../../../etc/shadow"] }, /\/etc\/shadow is outside/],
+    ["ssh_exec", { argv: ["cat", "notes"] }, /"notes" is a relative path — give an absolute path/],
+    ["ssh_exec", { argv: ["rm", "-rf", "/"] }, /rm is not an allowed program/],
+    ["ssh_exec", { argv: ["systemctl", "stop", "ssh"] }, /only reads/],
+    ["ssh_fs_read", { path: "/etc/passwd" }, /outside paths_allowed/],
+    ["ssh_fs_list", { path: "relative/dir" }, /relative path/],
+  ])("%s %j", async (name, input, reason) => {
+    const log = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    const { pool, sent } = recordingPool();
+    const t = sshTools({ pool, target, manifest, audit: log }).find((x) => x.name === name)!;
+    const result = await t.execute(input, ctx);
+    expect(result.refusal).toMatch(reason);
+    expect(sent).toEqual([]);
+    expect(log.entries(0, 10).map((e) => [e.kind, e.refusal])).toEqual([
+      ["call", expect.stringMatching(reason)],
     ]);
   });
 
-  test("reads and listings run on the resolved path, so a later swap of the link changes nothing", async () => {
-    const { remote, tool } = setup({ "/home/viewer/notes": "/home/viewer/real/notes" });
-    await tool("ssh_fs_read").execute({ path: "/home/viewer/notes" }, ctx);
-    expect(remote.commands[1]!.command).toBe("timeout -k 2 5 head -c 101 -- /home/viewer/real/notes");
-  });
-
-  test("'..' cannot climb out: the normalised path is what gets resolved and checked", async () => {
-    const { tool } = setup({ "/home/lucas/x": "/home/lucas/x" });
-    const result = await tool("ssh_fs_list").execute({ path: "/home/viewer/../lucas/x" }, ctx);
-    expect(result.refusal).toMatch(/^\/home\/lucas\/x is outside paths_allowed/);
+  test("no audit row, no call: when the audit write fails the command is not sent", async () => {
+    const working = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    const failing = Object.create(working) as AuditLog;
+    failing.recordCall = () => {
+      throw new Error("disk I/O error");
+    };
+    const control = recordingPool();
+    await sshTools({ pool: control.pool, target, manifest, audit: working })[0]!.execute(
+      { argv: ["df"] },
+      ctx,
+    );
+    expect(control.sent).toHaveLength(1);
+    const { pool, sent } = recordingPool();
+    await expect(
+      sshTools({ pool, target, manifest, audit: failing })[0]!.execute({ argv: ["df"] }, ctx),
+    ).rejects.toThrow("disk I/O error");
+    expect(sent).toEqual([]);
   });
 });

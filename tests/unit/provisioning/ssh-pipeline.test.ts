@@ -1,0 +1,66 @@
+import { ConfigError, parseConfig } from "../../../config/load";
+import { DEFAULT_SSH_BINARIES } from "../../../config/schema";
+import { defaultReadPrograms } from "../../../common/policy";
+import { sshManifestFor } from "../../../provisioning/ssh-pipeline";
+
+const minimal = `
+homeserver: { url: "http://127.0.0.1:8008", server_name: example.org }
+appservice: { url: "http://127.0.0.1:9000", as_token_file: as, hs_token_file: hs }
+operators: ["@you:example.org"]
+state_dir: ./state
+`;
+
+function problemsOf(text: string): readonly string[] {
+  try {
+    parseConfig(text, "test.yaml");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("the SSH-only manifest", () => {
+  const { config } = parseConfig(minimal);
+
+  test("defaults: the policy's read-only programs, and <home> from the account database", () => {
+    expect(DEFAULT_SSH_BINARIES).toEqual(defaultReadPrograms("linux"));
+    expect(sshManifestFor(config, "root", "/root")).toEqual({
+      user: "root",
+      home: "/root",
+      allowedBinaries: defaultReadPrograms("linux"),
+      pathsAllowed: ["/root/**", "/var/log/**", "/etc/**", "/tmp/**"],
+      maxOutputBytes: 64 * 1024,
+      timeoutS: 20,
+    });
+  });
+
+  test("<user> still works; a home of / or an unknown home gives no <home> glob (never the whole disk)", () => {
+    const custom = parseConfig(
+      `${minimal}ssh_devices: { paths_allowed: ["<home>/**", "/srv/<user>/**"] }\n`,
+    ).config;
+    expect(sshManifestFor(custom, "svc", "/var/lib/svc/").pathsAllowed).toEqual([
+      "/var/lib/svc/**",
+      "/srv/svc/**",
+    ]);
+    expect(sshManifestFor(custom, "svc", "/").pathsAllowed).toEqual(["/srv/svc/**"]);
+    expect(sshManifestFor(custom, "svc", "/")).not.toHaveProperty("home");
+    expect(sshManifestFor(custom, "svc", undefined).pathsAllowed).toEqual(["/srv/svc/**"]);
+  });
+
+  test("the config refuses a program the policy has no grammar for, and a relative or climbing glob", () => {
+    const problems = problemsOf(
+      `${minimal}ssh_devices: { allowed_binaries: [ls, lsblk], paths_allowed: ["home/**", "<home>/../**"] }\n`,
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^ssh_devices\.allowed_binaries\[1\].*: lsblk has no grammar in the command policy, so ssh_exec could never run it — use one of: ls, /,
+      ) as string,
+      expect.stringMatching(
+        /^ssh_devices\.paths_allowed\[0\].*an absolute glob such as \/var\/log\/\*\* or <home>\/\*\*/,
+      ) as string,
+      expect.stringMatching(/^ssh_devices\.paths_allowed\[1\].*a glob without \.\./) as string,
+    ]);
+    expect(problemsOf(`${minimal}ssh_devices: { allowed_binaries: [ls, systemctl] }\n`)).toEqual([]);
+  });
+});
