@@ -17,7 +17,8 @@ import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from 
 import { MessageRouter } from "./router";
 import { runSafely } from "./safe";
 import { routeSdkLogs } from "./sdk-log";
-import { SqliteAppserviceStorage } from "./storage";
+import { SqliteAppserviceStorage, SqliteKvStorage } from "./storage";
+import { capAppserviceBodies } from "./body-limit";
 import { audioAttachment } from "./voice/event";
 import { VoiceHandler } from "./voice/handler";
 import { voiceServiceFrom } from "./voice/service";
@@ -52,6 +53,8 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
     storage: new SqliteAppserviceStorage(db),
     intentOptions: { encryption: false },
   });
+  // Before any request is parsed: the SDK's own JSON parser has no size limit.
+  capAppserviceBodies(appservice);
   const bot = appservice.botIntent;
   const matrix = portFor(bot);
   const operators = new Set(config.operators);
@@ -166,7 +169,13 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
   try {
     await waitForHomeserver(config.homeserver.url, config.startup.homeserver_wait_s, log);
     await bot.ensureRegistered();
-    alertsRoomId = await ensureAlertsRoom(bot.underlyingClient, config, log);
+    alertsRoomId = await ensureAlertsRoom({
+      client: bot.underlyingClient,
+      botUserId: bot.userId,
+      state: new SqliteKvStorage(db, "meshpilot"),
+      config,
+      log,
+    });
     await recoverInterruptedRuns(services, alertOperators, log);
     await agents.declineLeftovers((name) => services.devices.get(name));
     // Alerts need the control room, so the monitor starts only now.

@@ -6,7 +6,7 @@ export type Registration = IAppserviceRegistration & { rate_limited: boolean; ur
 
 /**
  * The registration the homeserver loads. The bot owns the agent users exclusively; device
- * room aliases too. rate_limited is off: Synapse's default for appservice users is
+ * room aliases and the control room's alias too. rate_limited is off: Synapse's default for appservice users is
  * 0.2 messages/s, far too slow for progress edits.
  */
 export function buildRegistration(config: Readonly<Config>, secrets: Secrets): Registration {
@@ -24,7 +24,9 @@ export function buildRegistration(config: Readonly<Config>, secrets: Secrets): R
       ],
       aliases: [
         { exclusive: true, regex: `#device-.*:${server}` },
-        { exclusive: false, regex: `#${escapeRegex(config.rooms.alerts_alias)}:${server}` },
+        // Exclusive: nobody else may create the control room's alias and have the bot invite
+        // the operators into their room (bot/rooms.ts also checks who created the room).
+        { exclusive: true, regex: `#${escapeRegex(config.rooms.alerts_alias)}:${server}` },
       ],
       rooms: [],
     },

@@ -22,6 +22,8 @@ import { LazySshShell, LocalShell } from "../provisioning/wg/shell";
 import { connectSsh } from "../ssh/connect";
 import { HealthStore } from "../health/store";
 import { HealthMonitor } from "../health/monitor";
+import { AuditMirror } from "../capabilities/wg/audit-mirror";
+import { DeviceAuditStore } from "../state/device-audit";
 import { Revoker } from "../provisioning/revoke";
 import { readAgentSecret } from "../provisioning/wg/agent-secret";
 import { ConfirmCodes } from "./confirm-codes";
@@ -61,6 +63,8 @@ export interface Services {
   health: HealthStore;
   /** Started by startBot once the alerts room is known, stopped with the bot. */
   monitor: HealthMonitor;
+  /** The bot's own copy of each WireGuard device's audit; WgDevices must record its calls here. */
+  wgAudit: AuditMirror;
   close(): void;
 }
 
@@ -126,6 +130,10 @@ export function buildServices(
     log: log.child({ component: "revoke" }),
   });
   const health = new HealthStore(db);
+  const wgAudit = new AuditMirror({ store: new DeviceAuditStore(db) });
+  const abandoned = wgAudit.abandonInFlight();
+  if (abandoned > 0)
+    log.warn({ calls: abandoned }, "calls in flight when the bot last stopped: their replies are unknown");
   const monitor = new HealthMonitor({
     devices,
     store: health,
@@ -153,13 +161,14 @@ export function buildServices(
         lastCallAt: () => log.recentCalls(1)[0]?.ts ?? null,
       };
     },
+    wgAudit,
     alert: alertOperators,
     busy: (name) => revoker.busy(name),
     log: log.child({ component: "health" }),
   });
   const table = buildCommandTable({
     addPc: { provisioning, roomAlias: (device) => matrix.roomAlias(device) },
-    audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name) },
+    audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
     health: { devices: () => devices.list(), health: () => health.all() },
     revoke: {
       revoker,
@@ -168,6 +177,7 @@ export function buildServices(
       onRevoked: (name) => {
         health.markRevoked(name, Date.now());
         monitor.forget(name);
+        wgAudit.retire(name);
       },
     },
   });
@@ -180,6 +190,7 @@ export function buildServices(
     table,
     health,
     monitor,
+    wgAudit,
     close: () => {
       pool.closeAll();
       sshDevices.closeAll();

@@ -1,17 +1,13 @@
 import type { ChainHead, VerifyResult } from "../common/audit/chain";
 import type { Logger } from "../common/log";
+import type { MirrorVerdict } from "../capabilities/wg/audit-mirror";
+import type { AgentTransport } from "../capabilities/wg/wire";
+import { agentRequest } from "../device-agent/client/http";
 import type { Device } from "../state/devices";
 import { AlertGate, type AlertSettings } from "./alerts";
 import { evaluate } from "./evaluate";
 import { mapLimit } from "./limit";
-import {
-  agentAuditVerify,
-  agentHealth,
-  agentLastCallAt,
-  toAuditVerdict,
-  withRetries,
-  type ProbeSettings,
-} from "./probes";
+import { agentHealth, toAuditVerdict, withRetries, type ProbeSettings } from "./probes";
 import { emptyRecord, type HealthRecord, type HealthStore } from "./store";
 import type { AuditVerdict, Observation, Verdict } from "./types";
 
@@ -34,6 +30,16 @@ export interface BotSideAudit {
   lastCallAt(): number | null;
 }
 
+/**
+ * The bot's own copy of a WireGuard device's audit (capabilities/wg/audit-mirror.ts). The
+ * device is never asked whether its chain verifies: a device that rewrote its history
+ * would say yes. The bot syncs its copy, checks it itself and matches it with the calls it sent.
+ */
+export interface WgAuditCopy {
+  sync(name: string, transport: AgentTransport): Promise<MirrorVerdict>;
+  lastCallAt(name: string): number | null;
+}
+
 export interface MonitorDeps {
   devices: { list(): Device[] };
   store: HealthStore;
@@ -46,6 +52,7 @@ export interface MonitorDeps {
   /** Resolves when the device's host answers over SSH. */
   sshProbe(device: Device): Promise<void>;
   sshAudit(name: string): BotSideAudit;
+  wgAudit: WgAuditCopy;
   alert(text: string): void;
   /** A device being revoked (or otherwise taken apart) right now: not judged, or its teardown would raise alerts. */
   busy?(name: string): boolean;
@@ -238,22 +245,21 @@ export class HealthMonitor {
         capabilities: null,
         lastCallAt: null,
       };
-    const verify = await withRetries(settings, () =>
-      agentAuditVerify(url, secret, remembered, settings.timeoutMs),
-    );
-    const verified = verify.ok ? verify.value : undefined;
-    const head = verified?.ok ? { count: verified.count, hash: verified.head } : undefined;
-    let lastCallAt: number | null = null;
-    if (head && head.count !== remembered?.count) {
-      lastCallAt = await agentLastCallAt(url, secret, head.count, settings.timeoutMs).catch(() => null);
-    }
+    // Each request of the sync gets the probe's time limit.
+    const transport: AgentTransport = (method, path, payload) =>
+      agentRequest(url, secret, method, path, payload, settings.timeoutMs);
+    const synced = await withRetries(settings, () => this.deps.wgAudit.sync(device.name, transport));
+    if (!synced.ok)
+      this.deps.log.warn({ device: device.name, error: synced.error }, "could not sync the audit copy");
+    const verdict = synced.ok ? synced.value : undefined;
+    const head = verdict?.ok ? { count: verdict.count, hash: verdict.head } : undefined;
     return {
       device,
       probe: { ok: true },
-      audit: verified ? toAuditVerdict(verified) : carried,
+      audit: verdict ? toAuditVerdict(verdict) : carried,
       head,
       capabilities: health.value.capabilities,
-      lastCallAt,
+      lastCallAt: this.deps.wgAudit.lastCallAt(device.name),
     };
   }
 

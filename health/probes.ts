@@ -1,4 +1,5 @@
 import type { ChainHead, VerifyResult } from "../common/audit/chain";
+import { healthReplySchema, parseWire } from "../capabilities/wg/wire";
 import { agentRequest } from "../device-agent/client/http";
 import type { AuditVerdict } from "./types";
 
@@ -28,59 +29,20 @@ export async function withRetries<T>(
 }
 
 export interface AgentHealth {
-  capabilities: number | null;
-  audit: ChainHead | null;
+  capabilities: number;
+  audit: ChainHead;
 }
 
-/** A signed GET /health; anything but a 200 with a body is a failure. */
+/** A signed GET /health; anything but a 200 with the expected body is a failure. */
 export async function agentHealth(baseUrl: string, secret: string, timeoutMs: number): Promise<AgentHealth> {
   const reply = await agentRequest(baseUrl, secret, "GET", "/health", undefined, timeoutMs);
   if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
-  const body = reply.body as { capabilities?: unknown; audit?: { count?: unknown; hash?: unknown } };
-  return {
-    capabilities: typeof body.capabilities === "number" ? body.capabilities : null,
-    audit:
-      typeof body.audit?.count === "number" && typeof body.audit.hash === "string"
-        ? { count: body.audit.count, hash: body.audit.hash }
-        : null,
-  };
+  return parseWire(healthReplySchema, reply.body, "GET /health");
 }
 
-/** The device verifies its own chain, and against the head the bot remembers (cut or rewritten since). */
-export async function agentAuditVerify(
-  baseUrl: string,
-  secret: string,
-  remembered: ChainHead | undefined,
-  timeoutMs: number,
-): Promise<VerifyResult> {
-  const query = remembered ? `?count=${remembered.count}&hash=${encodeURIComponent(remembered.hash)}` : "";
-  const reply = await agentRequest(baseUrl, secret, "GET", `/audit/verify${query}`, undefined, timeoutMs);
-  if (reply.status !== 200) throw new Error(`/audit/verify: HTTP ${reply.status}`);
-  return reply.body as VerifyResult;
-}
-
-/** The latest call's time from the device's audit log (the last page of entries). */
-export async function agentLastCallAt(
-  baseUrl: string,
-  secret: string,
-  count: number,
-  timeoutMs: number,
-): Promise<number | null> {
-  if (count === 0) return null;
-  const reply = await agentRequest(
-    baseUrl,
-    secret,
-    "GET",
-    `/audit/entries?after=${Math.max(0, count - 2)}&limit=2`,
-    undefined,
-    timeoutMs,
-  );
-  const entries = (reply.body as { entries?: Array<{ ts?: unknown }> }).entries ?? [];
-  const ts = entries.map((e) => e.ts).filter((t): t is number => typeof t === "number");
-  return ts.length ? Math.max(...ts) : null;
-}
-
-export function toAuditVerdict(result: VerifyResult): AuditVerdict {
+export function toAuditVerdict(
+  result: VerifyResult | { ok: false; firstBrokenId: number; reason: string },
+): AuditVerdict {
   return result.ok
     ? { ok: true, count: result.count }
     : { ok: false, firstBrokenId: result.firstBrokenId, reason: result.reason };

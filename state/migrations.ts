@@ -118,4 +118,54 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    // The bot's own copy of each WireGuard device's audit chain (every field the device
+    // hashes, checked by the bot before it is stored), the calls the bot sent (matched
+    // against that copy by their call_ref) and when each copy was last synced, with what
+    // verdict. See capabilities/wg/audit-mirror.ts.
+    db.exec(`
+      CREATE TABLE device_audit (
+        device TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('call', 'result')),
+        call_id INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        capability TEXT NOT NULL,
+        args TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        exit_code INTEGER,
+        bytes INTEGER,
+        duration_ms INTEGER,
+        refusal TEXT,
+        error TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        ref TEXT,
+        PRIMARY KEY (device, id)
+      );
+      CREATE INDEX device_audit_ref ON device_audit (device, ref) WHERE ref IS NOT NULL;
+      CREATE TABLE device_calls_sent (
+        device TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        capability TEXT NOT NULL,
+        args TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        reply TEXT CHECK (reply IN ('done', 'refused', 'unknown')),
+        replied_at INTEGER,
+        exit_code INTEGER,
+        bytes INTEGER,
+        settled INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (device, ref)
+      );
+      CREATE INDEX device_calls_sent_open ON device_calls_sent (device) WHERE settled = 0;
+      CREATE TABLE device_audit_sync (
+        device TEXT PRIMARY KEY,
+        synced_at INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        first_broken_id INTEGER,
+        reason TEXT
+      );
+    `);
+  },
 ];

@@ -1,17 +1,27 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { UserError, errorCode } from "../../common/errors";
+import { UserError, errorCode, errorMessage } from "../../common/errors";
+import type { Logger } from "../../common/log";
 import { agentRequest } from "../../device-agent/client/http";
 import { manifestSchema, type Manifest } from "../../device-agent/manifest/schema";
 import type { Device } from "../../state/devices";
 import type { Tool } from "../types";
+import type { AuditMirror } from "./audit-mirror";
 import { wgTools } from "./provider";
+import { callReplySchema, outgoingCallSchema, parseWire, type AgentTransport } from "./wire";
 
 export interface WgDevicesOptions {
   /** The bot's state_dir: each device's HMAC secret is devices/<name>/agent.secret. */
   stateDir: string;
   /** The device agent's port on every mesh IP (mesh.agent_port). */
   agentPort: number;
+  /**
+   * The bot's copy of each device's audit: every call is recorded before it is sent, carries
+   * its call_ref, and is followed by a sync. Without it the device's entries carry no ref the
+   * bot knows, and the health monitor reports the device corrupted — production must pass it.
+   */
+  audit?: AuditMirror;
+  log?: Logger;
 }
 
 /**
@@ -28,11 +38,10 @@ export class WgDevices {
     const manifest = parseStoredManifest(device);
     const secret = this.readSecret(device.name);
     const baseUrl = `http://${device.mesh_ip}:${this.options.agentPort}`;
-    return wgTools({
-      manifest,
-      call: (method, path, payload, timeoutMs) =>
-        agentRequest(baseUrl, secret, method, path, payload, timeoutMs),
-    });
+    const transport: AgentTransport = (method, path, payload, timeoutMs) =>
+      agentRequest(baseUrl, secret, method, path, payload, timeoutMs);
+    const { audit, log } = this.options;
+    return wgTools({ manifest, call: audit ? trackedCalls(audit, device.name, transport, log) : transport });
   }
 
   secretFile(name: string): string {
@@ -72,4 +81,56 @@ export function parseStoredManifest(device: Pick<Device, "name" | "manifest">): 
     );
   }
   return parsed.data;
+}
+
+/**
+ * Wraps a device's transport so that every POST /call is on the bot's record: recorded
+ * (with a fresh call_ref) before it is sent, its reply kind recorded after, then the bot's
+ * copy of the audit synced. A sync that fails is logged and left to the health sweep — the
+ * tool's result is never lost to it. A reply in an unexpected shape is an error.
+ */
+export function trackedCalls(
+  mirror: AuditMirror,
+  device: string,
+  transport: AgentTransport,
+  log?: Logger,
+): AgentTransport {
+  return async (method, path, payload, timeoutMs) => {
+    if (method !== "POST" || path !== "/call") return transport(method, path, payload, timeoutMs);
+    const call = parseWire(outgoingCallSchema, payload, "the bot's own POST /call");
+    const ref = mirror.recordSent(device, call);
+    let reply: Awaited<ReturnType<AgentTransport>>;
+    try {
+      reply = await transport(method, path, { ...call, call_ref: ref }, timeoutMs);
+    } catch (error) {
+      mirror.recordReply(device, ref, "unknown");
+      throw error;
+    }
+    const parsed = callReplySchema.safeParse(reply.body);
+    const body = parsed.success ? parsed.data : undefined;
+    if (reply.status === 200 && body && "status" in body && body.status === "done") {
+      const exitCode = body.result.exitCode;
+      const bytes = body.result.bytes;
+      // The device said its result entry could not be written: its absence is not tampering.
+      mirror.recordReply(device, ref, body.auditResultWritten === false ? "unknown" : "done", {
+        exitCode: typeof exitCode === "number" ? exitCode : null,
+        bytes: typeof bytes === "number" ? bytes : null,
+      });
+    } else if (reply.status === 403 && body && "status" in body && body.status === "refused") {
+      mirror.recordReply(device, ref, "refused");
+    } else {
+      mirror.recordReply(device, ref, "unknown");
+    }
+    try {
+      const verdict = await mirror.sync(device, transport);
+      if (!verdict.ok) log?.warn({ device, firstBrokenId: verdict.firstBrokenId }, verdict.reason);
+    } catch (error) {
+      log?.warn(
+        { device, err: errorMessage(error) },
+        "could not sync the bot's copy of the audit after a call",
+      );
+    }
+    if (!parsed.success) parseWire(callReplySchema, reply.body, "POST /call");
+    return reply;
+  };
 }

@@ -1,12 +1,27 @@
 import { signRequest } from "../../common/signing";
 
 /**
- * A signed request to a device agent. Used by the bot's WireGuard provider, the e2e relay
- * and the benchmark; Node's fetch only.
+ * A signed request to a device agent. Used by the bot's WireGuard provider, the health
+ * monitor, the e2e tests and the benchmark; Node's fetch only.
+ *
+ * The device is not trusted with the bot's request: a redirect is never followed (the
+ * signed request would go wherever the device points — the hub, the homeserver, anything
+ * the bot can reach), the answer is read up to a cap and must be JSON. What the JSON
+ * means is checked by the caller's schema (capabilities/wg/wire.ts).
  */
 export interface AgentReply {
   status: number;
   body: unknown;
+}
+
+/** Far above any page of audit entries or capped tool output the agent sends. */
+export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
+export class AgentReplyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentReplyError";
+  }
 }
 
 export async function agentRequest(
@@ -16,21 +31,60 @@ export async function agentRequest(
   path: string,
   payload?: unknown,
   timeoutMs = 60_000,
+  maxBytes = MAX_REPLY_BYTES,
 ): Promise<AgentReply> {
   const body = payload === undefined ? "" : JSON.stringify(payload);
   const headers = signRequest(secret, { method, path, body });
+  const signal = AbortSignal.timeout(timeoutMs);
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) },
     ...(method === "POST" ? { body } : {}),
-    signal: AbortSignal.timeout(timeoutMs),
+    redirect: "manual",
+    signal,
   });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AgentReplyError(
+      `the device agent answered ${method} ${path.split("?")[0]} with a redirect (HTTP ${response.status}); the bot does not follow redirects`,
+    );
   }
-  return { status: response.status, body: parsed };
+  const text = await readCapped(response, maxBytes);
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    // An error status speaks for itself (a proxy's 502 page, an empty 503); a success must be JSON.
+    if (!response.ok) return { status: response.status, body: null };
+    throw new AgentReplyError(
+      `the device agent answered HTTP ${response.status} with a body that is not JSON`,
+    );
+  }
+}
+
+/** Reads the body as a stream and stops at the cap, whatever Content-Length claims. */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(maxBytes);
+  }
+  if (!response.body) return "";
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function tooLarge(maxBytes: number): AgentReplyError {
+  return new AgentReplyError(`the device agent's answer is larger than ${maxBytes / (1024 * 1024)} MiB`);
 }

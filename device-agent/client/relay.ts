@@ -41,6 +41,8 @@ async function forward(request: RelayRequest): Promise<{ id: number; status: num
     method: request.method,
     headers: request.headers,
     ...(request.method === "GET" ? {} : { body: request.body }),
+    // A redirect is handed back as it came, never followed with the signed request.
+    redirect: "manual",
     signal: AbortSignal.timeout(180_000),
   });
   return { id: request.id, status: response.status, body: await response.text() };

@@ -15,7 +15,7 @@ state_dir: /tmp/x
 describe("appservice registration", () => {
   const registration = buildRegistration(config, { asToken: "AS", hsToken: "HS" });
 
-  test("is not rate limited and owns the agent users and device aliases", () => {
+  test("is not rate limited and owns the agent users, device aliases and the control room alias exclusively", () => {
     const yaml = parse(registrationYaml(registration)) as typeof registration;
     expect(yaml.rate_limited).toBe(false);
     expect(yaml.sender_localpart).toBe("meshpilot");
@@ -29,5 +29,7 @@ describe("appservice registration", () => {
     expect(aliases.some((r) => r.test("#device-pc1:example.org"))).toBe(true);
     expect(aliases.some((r) => r.test("#operator-alerts:example.org"))).toBe(true);
     expect(aliases.some((r) => r.test("#random:example.org"))).toBe(false);
+    // Nobody else may create the control room's alias first and have the bot invite the operators there.
+    expect((yaml.namespaces.aliases ?? []).every((a) => a.exclusive)).toBe(true);
   });
 });

@@ -5,6 +5,8 @@ import { AuditLog } from "../../../common/audit/log";
 import { verifyRequest, NonceCache } from "../../../common/signing";
 import { HealthMonitor, type PeerStats } from "../../../health/monitor";
 import { HealthStore } from "../../../health/store";
+import { AuditMirror } from "../../../capabilities/wg/audit-mirror";
+import { DeviceAuditStore } from "../../../state/device-audit";
 import { asSqlDatabase, openDatabase } from "../../../state/db";
 import { DeviceStore } from "../../../state/devices";
 import { BOT_MIGRATIONS } from "../../../state/migrations";
@@ -33,13 +35,14 @@ describe("HealthMonitor", () => {
         return;
       }
       const u = new URL(req.url ?? "/", "http://x");
-      const count = u.searchParams.get("count");
+      const entries = audit.entries(Number(u.searchParams.get("after")), Number(u.searchParams.get("limit")));
+      // A device that answers /audit/verify with "ok" whatever its chain holds: the bot must not ask it.
       const body =
         u.pathname === "/health"
           ? { capabilities: 14, audit: audit.head() }
-          : audit.verify(
-              count ? { count: Number(count), hash: u.searchParams.get("hash") ?? "" } : undefined,
-            );
+          : u.pathname === "/audit/entries"
+            ? { entries, next_after: null }
+            : { ok: true, count: audit.head().count, head: audit.head().hash };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -72,6 +75,7 @@ describe("HealthMonitor", () => {
       agentSecret: () => secret,
       sshProbe: () => Promise.resolve(),
       sshAudit: () => ({ verify: () => ({ ok: true, count: 0, head: "" }), lastCallAt: () => null }),
+      wgAudit: new AuditMirror({ store: new DeviceAuditStore(db) }),
       alert: (t) => alerts.push(t),
       log: pino({ level: "silent" }),
       now: () => now,
@@ -114,5 +118,22 @@ describe("HealthMonitor", () => {
     t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 1234 });
     await t.monitor.sweep();
     expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=hash_chain_corrupted (id=3 broken)"]);
+    audit.recordCall({ capability: "fs.list", args: { path: "/" }, caller: "t" }); // id 3 again, another hash
+  });
+
+  test("a device that says its chain verifies is still corrupted when the bot's copy disagrees", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    expect(t.store.get("pc1")).toMatchObject({ status: "online", audit_count: 3 });
+    // Written on the PC, not sent by the bot; the device's own /audit/verify still says ok.
+    audit.recordCall({ capability: "shell.exec", args: { argv: ["id"] }, caller: "@op:example.org" });
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 4321 });
+    await t.monitor.sweep();
+    expect(t.store.get("pc1")).toMatchObject({
+      status: "corrupted",
+      audit_broken_id: 4,
+      detail: "audit chain broken at id 4: entry 4 was not sent by the bot (capability shell.exec)",
+    });
+    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=hash_chain_corrupted (id=4 broken)"]);
   });
 });
