@@ -59,6 +59,10 @@ export const PS_SORT = regex(
   new RegExp(`^[+-]?(${PS_COLUMNS.join("|")})(,[+-]?(${PS_COLUMNS.join("|")}))*$`),
   ["-%cpu", "pid", "-rss"],
 );
+export const LSBLK_COLUMNS = regex("LIST", /^\+?[A-Za-z][A-Za-z:%-]*(,[A-Za-z][A-Za-z:%-]*)*$/, [
+  "NAME,SIZE,TYPE",
+  "+FSTYPE",
+]);
 export const PROPERTY_LIST = regex("NAME", /^[A-Za-z][A-Za-z0-9]*(,[A-Za-z][A-Za-z0-9]*)*$/, [
   "ActiveState",
   "MainPID,ActiveState",

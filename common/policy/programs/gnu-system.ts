@@ -2,9 +2,9 @@
  * GNU/Linux system-state programs: identity, processes, network. Each lists
  * only the options proven read-only, with the arity the real program gives them.
  */
-import { allOptionNames, flag, opt, pos } from "../grammar";
+import { allOptionNames, flag, opt, pos, PATH_ANY } from "../grammar";
 import type { FormSpec, GetoptProgram, OptionSpec } from "../grammar";
-import { IFACE, PID_LIST, PS_FORMAT, PS_SORT, USER, USER_LIST } from "../values";
+import { IFACE, LSBLK_COLUMNS, PID_LIST, PS_FORMAT, PS_SORT, USER, USER_LIST } from "../values";
 import { simple } from "./build";
 
 /** hostname without an operand (that would set it) and without -F/--file. */
@@ -150,6 +150,27 @@ const ssOptions: OptionSpec[] = [
 /** ss without -K/--kill, -D/--diag (writes a file), -F/--filter (reads one), -N (netns) or filters. */
 export const ss = simple("ss", ssOptions, "ss only lists sockets");
 
+/** lsblk lists block devices from sysfs; no --sysroot. A DEVICE operand is a path like /dev/sda. */
+export const lsblk = simple(
+  "lsblk",
+  [
+    flag("-a", "--all"),
+    flag("-b", "--bytes"),
+    flag("-d", "--nodeps"),
+    flag("-f", "--fs"),
+    flag("-l", "--list"),
+    flag("-m", "--perms"),
+    flag("-n", "--noheadings"),
+    flag("-p", "--paths"),
+    flag("-J", "--json"),
+    flag("-t", "--topology"),
+    flag("-S", "--scsi"),
+    opt(["-o", "--output"], LSBLK_COLUMNS, "LIST"),
+  ],
+  "lsblk only lists block devices",
+  pos("DEVICE", PATH_ANY),
+);
+
 export const GNU_SYSTEM_PROGRAMS: readonly GetoptProgram[] = [
   hostname,
   uname,
@@ -160,4 +181,5 @@ export const GNU_SYSTEM_PROGRAMS: readonly GetoptProgram[] = [
   ps,
   ip,
   ss,
+  lsblk,
 ];
