@@ -50,11 +50,11 @@ describe("the SSH-only manifest", () => {
 
   test("the config refuses a program the policy has no grammar for, and a relative or climbing glob", () => {
     const problems = problemsOf(
-      `${minimal}ssh_devices: { allowed_binaries: [ls, lsblk], paths_allowed: ["home/**", "<home>/../**"] }\n`,
+      `${minimal}ssh_devices: { allowed_binaries: [ls, python3], paths_allowed: ["home/**", "<home>/../**"] }\n`,
     );
     expect(problems).toEqual([
       expect.stringMatching(
-        /^ssh_devices\.allowed_binaries\[1\].*: lsblk has no grammar in the command policy, so ssh_exec could never run it — use one of: ls, /,
+        /^ssh_devices\.allowed_binaries\[1\].*: python3 has no grammar in the command policy, so ssh_exec could never run it — use one of: ls, /,
       ) as string,
       expect.stringMatching(
         /^ssh_devices\.paths_allowed\[0\].*an absolute glob such as \/var\/log\/\*\* or <home>\/\*\*/,
