@@ -129,19 +129,9 @@ export class AuditMirror {
     const adoptable =
       held === undefined && store.lastSync(device) === undefined && store.sentCount(device) === 0;
     const fetched = await this.fetchAfter(transport, held ? held.id - 1 : 0);
-    const rewritten =
-      held && fetched[0]?.id === held.id && fetched[0].hash !== held.hash
-        ? await this.firstRewritten(device, transport, held.id)
-        : undefined;
-    const judged: Judged = rewritten
-      ? {
-          accepted: [],
-          settled: [],
-          failure: {
-            firstBrokenId: rewritten,
-            reason: `entry ${rewritten} no longer has the hash the bot stored (rewritten)`,
-          },
-        }
+    const lost = held && !(fetched[0]?.id === held.id && fetched[0].hash === held.hash);
+    const judged: Judged = lost
+      ? { accepted: [], settled: [], failure: await this.firstDifference(device, transport, held.id) }
       : this.judge(device, held, fetched, answered, adoptable);
     store.append(device, judged.accepted);
     store.settle(device, judged.settled);
@@ -175,13 +165,32 @@ export class AuditMirror {
     }
   }
 
-  /** The first entry, up to the last one the bot holds, whose hash changed on the device. */
-  private async firstRewritten(device: string, transport: AgentTransport, heldId: number): Promise<number> {
+  /**
+   * The entry the bot holds last is gone or changed: walks the device's chain up to it and
+   * names the first entry that is missing (cut short, deleted) or has another hash (rewritten).
+   */
+  private async firstDifference(
+    device: string,
+    transport: AgentTransport,
+    heldId: number,
+  ): Promise<{ firstBrokenId: number; reason: string }> {
+    let expected = 1;
     for (const entry of await this.fetchAfter(transport, 0, heldId)) {
       if (entry.id > heldId) break;
-      if (entry.hash !== this.options.store.hashAt(device, entry.id)) return entry.id;
+      if (entry.id !== expected) break;
+      if (entry.hash !== this.options.store.hashAt(device, entry.id))
+        return {
+          firstBrokenId: entry.id,
+          reason: `entry ${entry.id} no longer has the hash the bot stored (rewritten)`,
+        };
+      expected++;
     }
-    return heldId;
+    // (Everything matched on this second look: the device changed between two requests.)
+    expected = Math.min(expected, heldId);
+    return {
+      firstBrokenId: expected,
+      reason: `the device's audit no longer has entry ${expected}, which the bot holds (cut short or deleted)`,
+    };
   }
 
   private judge(
@@ -199,14 +208,7 @@ export class AuditMirror {
     });
     let entries = fetched;
     if (held) {
-      const again = fetched[0];
-      if (!again || again.id !== held.id)
-        return fail(
-          held.id,
-          `the device's audit no longer has entry ${held.id}, the last one the bot holds (cut short)`,
-        );
-      if (again.hash !== held.hash)
-        return fail(held.id, `entry ${held.id} no longer has the hash the bot stored (rewritten)`);
+      // syncNow checked that the device still has the bot's last entry, with its hash.
       entries = fetched.slice(1);
     }
     let prev = held?.hash ?? GENESIS_HASH;

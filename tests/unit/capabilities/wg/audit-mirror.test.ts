@@ -85,8 +85,8 @@ describe("AuditMirror", () => {
     t.device.sql("DELETE FROM audit WHERE id > 2");
     expect(await t.sync()).toEqual({
       ok: false,
-      firstBrokenId: 4,
-      reason: "the device's audit no longer has entry 4, the last one the bot holds (cut short)",
+      firstBrokenId: 3,
+      reason: "the device's audit no longer has entry 3, which the bot holds (cut short or deleted)",
     });
   });
 
