@@ -1,0 +1,67 @@
+/**
+ * No shell runs the argv, so metacharacters are plain words: where the grammar types them
+ * as paths they come back as paths for the runner to refuse; elsewhere they are refused.
+ */
+import { asPaths, refused, type Escape } from "./entry";
+
+export const METACHARACTERS: readonly Escape[] = [
+  asPaths([1], "ls", "$(reboot)"),
+  asPaths([1], "ls", "`reboot`"),
+  asPaths([1, 2], "ls", "|", "sh"),
+  asPaths([1, 2], "ls", "&&", "reboot"),
+  asPaths([1], "cat", "/etc/passwd;id"),
+  asPaths([1], "ls", ">/etc/passwd"),
+  asPaths([1], "cat", "<(id)"),
+  asPaths([1], "cat", "~root/.ssh/id_rsa"),
+  asPaths([1], "cat", "$HOME/.ssh/id_rsa"),
+  asPaths([1], "cat", "../../../../etc/shadow"),
+  asPaths([1], "stat", "/proc/self/root/etc/shadow"),
+  asPaths([1], "cat", "/dev/zero"),
+  asPaths([1], "ls", "*"),
+  asPaths([3], "grep", "-r", "x", "/etc/*"),
+  asPaths([1], "du", "{/etc,/root}"),
+  asPaths([1], "wc", "/etc/shadow"),
+  refused("ls", ";", "rm", "-rf", "/"),
+  refused("cat", "/etc/hostname", ";", "id", "-u"),
+  refused("ss", "|", "sh"),
+  refused("journalctl", ";id"),
+  refused("uname", "&&", "reboot"),
+  refused("systemctl", "status", "nginx;reboot"),
+  refused("systemctl", "restart", "$(id)"),
+  refused("journalctl", "-u", "nginx;id"),
+  refused("journalctl", "-u", "$(id)"),
+  refused("journalctl", "--since", "$(id)"),
+  refused("journalctl", "--since", "`id`"),
+  refused("ip", "addr", "show", "dev", "eth0;id"),
+  refused("ps", "-p", "1;id"),
+  refused("ps", "-u", "$(id)"),
+  refused("date", "-d", "now;id"),
+  refused("hostname", ";id"),
+  refused("id", "$(id)"),
+  refused("find", ".", ";", "-delete"),
+];
+
+/** After "--" a dash word is a positional of its declared type: for these, a path. */
+export const AFTER_DASH_DASH: readonly Escape[] = [
+  asPaths([2], "head", "--", "-n"),
+  asPaths([2, 3], "head", "--", "-n", "/etc/shadow"),
+  asPaths([2], "ls", "--", "-R"),
+  asPaths([2], "ls", "--", "--dereference"),
+  asPaths([2, 3], "tail", "--", "-f", "/var/log/syslog"),
+  asPaths([2], "du", "--", "--files0-from=/etc/shadow"),
+  asPaths([2], "wc", "--", "--files0-from=/etc/shadow"),
+  asPaths([2], "cat", "--", "-A"),
+  asPaths([3], "grep", "--", "-r", "/etc"),
+  asPaths([4, 5], "grep", "-e", "x", "--", "-R", "/"),
+  asPaths([2], "stat", "--", "-L"),
+  refused("date", "--", "--file=/etc/shadow"),
+  refused("date", "--", "-s"),
+  refused("journalctl", "--", "-f"),
+  refused("ss", "--", "-K"),
+  refused("hostname", "--", "-F"),
+  refused("id", "--", "-u"),
+  refused("systemctl", "--", "-H", "status"),
+  refused("free", "--", "-s"),
+  refused("uname", "--", "-a"),
+  refused("find", "--", "-exec"),
+];
