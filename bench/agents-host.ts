@@ -6,7 +6,9 @@ import { ApprovalBroker } from "../agents/approvals";
 import { HistoryStore } from "../agents/history";
 import { AnthropicModel, type Model } from "../agents/model";
 import { toolRegistry } from "../capabilities/registry";
+import { AuditMirror } from "../capabilities/wg/audit-mirror";
 import { WgDevices } from "../capabilities/wg/devices";
+import { DeviceAuditStore } from "../state/device-audit";
 import type { Tool } from "../capabilities/types";
 import { createLogger } from "../common/log";
 import { openDatabase } from "../state/db";
@@ -71,7 +73,11 @@ async function main(): Promise<void> {
       }
     },
   };
-  const wg = new WgDevices({ stateDir: args.stateDir, agentPort: args.agentPort });
+  const wg = new WgDevices({
+    stateDir: args.stateDir,
+    agentPort: args.agentPort,
+    audit: new AuditMirror({ store: new DeviceAuditStore(db) }),
+  });
   const registry = toolRegistry({
     wg: { toolsFor: (device) => wg.toolsFor(device).map((tool) => timed(tool, timing.toolMs)) },
     ssh: { toolsFor: () => [] },

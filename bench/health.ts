@@ -1,3 +1,5 @@
+import { AuditMirror } from "../capabilities/wg/audit-mirror";
+import { DeviceAuditStore } from "../state/device-audit";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import pino from "pino";
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       new HealthMonitor({
         devices,
         store: new HealthStore(db),
+        wgAudit: new AuditMirror({ store: new DeviceAuditStore(db) }),
         settings: {
           intervalMs,
           staleAfterS,

@@ -5,6 +5,7 @@ import { HistoryStore } from "../agents/history";
 import { AnthropicModel } from "../agents/model";
 import { toolRegistry } from "../capabilities/registry";
 import type { SshDevices } from "../capabilities/ssh/devices";
+import type { AuditMirror } from "../capabilities/wg/audit-mirror";
 import { WgDevices } from "../capabilities/wg/devices";
 import type { Logger } from "../common/log";
 import type { Config, Secrets } from "../config/schema";
@@ -23,7 +24,7 @@ export function buildAgents(
   secrets: Secrets,
   db: Db,
   appservice: Appservice,
-  services: { devices: DeviceStore; sshDevices: SshDevices },
+  services: { devices: DeviceStore; sshDevices: SshDevices; wgAudit: AuditMirror },
   log: Logger,
 ): AgentHost {
   const llm = config.llm;
@@ -40,8 +41,8 @@ export function buildAgents(
         })
       : undefined;
   const agentPort = config.mesh?.agent_port ?? DEFAULT_AGENT_PORT;
-  const wg = new WgDevices({ stateDir: config.state_dir, agentPort });
   const agentLog = log.child({ component: "agents" });
+  const wg = new WgDevices({ stateDir: config.state_dir, agentPort, audit: services.wgAudit, log: agentLog });
   return new AgentHost({
     model,
     registry: toolRegistry({ wg, ssh: services.sshDevices }),

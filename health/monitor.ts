@@ -7,7 +7,13 @@ import type { Device } from "../state/devices";
 import { AlertGate, type AlertSettings } from "./alerts";
 import { evaluate } from "./evaluate";
 import { mapLimit } from "./limit";
-import { agentHealth, toAuditVerdict, withRetries, type ProbeSettings } from "./probes";
+import {
+  agentHealth,
+  agentSelfVerifyFailure,
+  toAuditVerdict,
+  withRetries,
+  type ProbeSettings,
+} from "./probes";
 import { emptyRecord, type HealthRecord, type HealthStore } from "./store";
 import type { AuditVerdict, Observation, Verdict } from "./types";
 
@@ -251,12 +257,22 @@ export class HealthMonitor {
     const synced = await withRetries(settings, () => this.deps.wgAudit.sync(device.name, transport));
     if (!synced.ok)
       this.deps.log.warn({ device: device.name, error: synced.error }, "could not sync the audit copy");
-    const verdict = synced.ok ? synced.value : undefined;
-    const head = verdict?.ok ? { count: verdict.count, hash: verdict.head } : undefined;
+    let verdict: AuditVerdict | undefined = synced.ok ? toAuditVerdict(synced.value) : undefined;
+    const head =
+      synced.ok && synced.value.ok ? { count: synced.value.count, hash: synced.value.head } : undefined;
+    if (verdict?.ok) {
+      const admitted = await agentSelfVerifyFailure(url, secret, settings.timeoutMs).catch(() => undefined);
+      if (admitted)
+        verdict = {
+          ok: false,
+          firstBrokenId: admitted.firstBrokenId,
+          reason: `the device's own chain is broken at entry ${admitted.firstBrokenId} (${admitted.reason})`,
+        };
+    }
     return {
       device,
       probe: { ok: true },
-      audit: verdict ? toAuditVerdict(verdict) : carried,
+      audit: verdict ?? carried,
       head,
       capabilities: health.value.capabilities,
       lastCallAt: this.deps.wgAudit.lastCallAt(device.name),

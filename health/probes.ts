@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ChainHead, VerifyResult } from "../common/audit/chain";
 import { healthReplySchema, parseWire } from "../capabilities/wg/wire";
 import { agentRequest } from "../device-agent/client/http";
@@ -38,6 +39,28 @@ export async function agentHealth(baseUrl: string, secret: string, timeoutMs: nu
   const reply = await agentRequest(baseUrl, secret, "GET", "/health", undefined, timeoutMs);
   if (reply.status !== 200) throw new Error(`HTTP ${reply.status}`);
   return parseWire(healthReplySchema, reply.body, "GET /health");
+}
+
+const selfVerifySchema = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), firstBrokenId: z.number().int(), reason: z.string().max(500) }),
+]);
+
+/**
+ * The device's own check of its whole chain. Never trusted as a pass (a device can re-chain
+ * and say ok: the bot's copy decides that); used only as an admission: an entry edited or
+ * deleted inside the range the bot already holds breaks the device's chain without touching
+ * the bot's last entry, and the device's verify finds it.
+ */
+export async function agentSelfVerifyFailure(
+  baseUrl: string,
+  secret: string,
+  timeoutMs: number,
+): Promise<{ firstBrokenId: number; reason: string } | undefined> {
+  const reply = await agentRequest(baseUrl, secret, "GET", "/audit/verify", undefined, timeoutMs);
+  if (reply.status !== 200) throw new Error(`/audit/verify: HTTP ${reply.status}`);
+  const result = parseWire(selfVerifySchema, reply.body, "GET /audit/verify");
+  return result.ok ? undefined : { firstBrokenId: result.firstBrokenId, reason: result.reason };
 }
 
 export function toAuditVerdict(

@@ -7,6 +7,7 @@ import { manifestSchema, type Manifest } from "../../device-agent/manifest/schem
 import type { Device } from "../../state/devices";
 import type { Tool } from "../types";
 import type { AuditMirror } from "./audit-mirror";
+import { policyFlavor } from "../registry";
 import { wgTools } from "./provider";
 import { callReplySchema, outgoingCallSchema, parseWire, type AgentTransport } from "./wire";
 
@@ -17,10 +18,10 @@ export interface WgDevicesOptions {
   agentPort: number;
   /**
    * The bot's copy of each device's audit: every call is recorded before it is sent, carries
-   * its call_ref, and is followed by a sync. Without it the device's entries carry no ref the
-   * bot knows, and the health monitor reports the device corrupted — production must pass it.
+   * its call_ref, and is followed by a sync (required: a call the mirror does not know of
+   * would make the device look corrupted).
    */
-  audit?: AuditMirror;
+  audit: AuditMirror;
   log?: Logger;
 }
 
@@ -41,7 +42,11 @@ export class WgDevices {
     const transport: AgentTransport = (method, path, payload, timeoutMs) =>
       agentRequest(baseUrl, secret, method, path, payload, timeoutMs);
     const { audit, log } = this.options;
-    return wgTools({ manifest, call: audit ? trackedCalls(audit, device.name, transport, log) : transport });
+    return wgTools({
+      manifest,
+      call: trackedCalls(audit, device.name, transport, log),
+      flavor: policyFlavor(device.os),
+    });
   }
 
   secretFile(name: string): string {
