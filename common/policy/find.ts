@@ -25,7 +25,7 @@ const TYPES: ValueType = {
 };
 const NEWER: ValueType = { kind: "path", of: "any" };
 
-const VALUED: Readonly<Record<string, ValueType>> = {
+const VALUED_TESTS: Readonly<Record<string, ValueType>> = {
   "-name": GLOB,
   "-iname": GLOB,
   "-path": GLOB,
@@ -44,6 +44,8 @@ const VALUED: Readonly<Record<string, ValueType>> = {
   "-user": USER,
   "-group": USER,
 };
+/** A Map, so "constructor" or "__proto__" can never look like a test. */
+const VALUED = new Map(Object.entries(VALUED_TESTS));
 const FLAGS = [
   "-empty",
   "-print",
@@ -57,26 +59,28 @@ const FLAGS = [
   "-readable",
 ];
 const OPERATORS = ["(", ")", "!", "-not", "-o", "-or", "-a", "-and"];
-const ALLOWED = [...Object.keys(VALUED), ...FLAGS, ...OPERATORS];
+const ALLOWED = [...VALUED.keys(), ...FLAGS, ...OPERATORS];
 
-const WHY: Readonly<Record<string, string>> = {
-  "-exec": "it would run a program",
-  "-execdir": "it would run a program",
-  "-ok": "it would run a program",
-  "-okdir": "it would run a program",
-  "-delete": "it would delete files",
-  "-fprint": "it would write a file",
-  "-fprint0": "it would write a file",
-  "-fprintf": "it would write a file",
-  "-fls": "it would write a file",
-  "-L": "it would follow symlinks",
-  "-H": "it would follow symlinks",
-  "-follow": "it would follow symlinks",
-  "-files0-from": "it would read file names from a file",
-};
+const WHY = new Map<string, string>(
+  Object.entries({
+    "-exec": "it would run a program",
+    "-execdir": "it would run a program",
+    "-ok": "it would run a program",
+    "-okdir": "it would run a program",
+    "-delete": "it would delete files",
+    "-fprint": "it would write a file",
+    "-fprint0": "it would write a file",
+    "-fprintf": "it would write a file",
+    "-fls": "it would write a file",
+    "-L": "it would follow symlinks",
+    "-H": "it would follow symlinks",
+    "-follow": "it would follow symlinks",
+    "-files0-from": "it would read file names from a file",
+  }),
+);
 
 const SYNOPSIS = `find [PATH…] [${ALLOWED.map((p) => {
-  const type = VALUED[p];
+  const type = VALUED.get(p);
   return type ? `${p} ${typeName(type)}` : p;
 }).join(" ")}]`;
 
@@ -106,9 +110,9 @@ export function checkFind(argv: readonly string[]): ArgvVerdict {
     if (word === ")") depth -= 1;
     if (depth < 0) return refuse("find's parentheses do not balance");
     if (OPERATORS.includes(word) || FLAGS.includes(word)) continue;
-    const type = VALUED[word];
+    const type = VALUED.get(word);
     if (!type) {
-      const why = WHY[word] ?? (word.startsWith("-") ? "" : "start points come before the expression");
+      const why = WHY.get(word) ?? (word.startsWith("-") ? "" : "start points come before the expression");
       const tail = why === "" ? "" : ` (${why})`;
       return refuse(`find ${word} is not allowed: find may only use ${ALLOWED.join(" ")}${tail}`);
     }
@@ -147,9 +151,9 @@ export function sampleFind(rng: () => number, paths: { dir: string; file: string
     if (negate) argv.push(pick(rng, ["!", "-not"]));
     const test = pick(
       rng,
-      Object.keys(VALUED).filter((t) => t !== "-maxdepth" && t !== "-mindepth"),
+      [...VALUED.keys()].filter((t) => t !== "-maxdepth" && t !== "-mindepth"),
     );
-    argv.push(test, sampleValue(rng, VALUED[test] as ValueType, paths));
+    argv.push(test, sampleValue(rng, VALUED.get(test) ?? GLOB, paths));
     if (group) argv.push(")");
   }
   if (rng() < 0.5) argv.push(pick(rng, ["-print", "-print0"]));

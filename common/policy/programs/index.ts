@@ -15,8 +15,9 @@ const TABLES: Readonly<Record<PolicyFlavor, readonly ProgramSpec[]>> = {
   windows: WINDOWS_PROGRAMS,
 };
 
+/** The flavor's table; none for a flavor that is not one of ours (never a prototype's property). */
 export function programsOf(flavor: PolicyFlavor): readonly ProgramSpec[] {
-  return TABLES[flavor];
+  return Object.prototype.hasOwnProperty.call(TABLES, flavor) ? TABLES[flavor] : [];
 }
 
 /** The name a program is known by in a flavor's table: Windows drops ".exe" and case. */
@@ -28,5 +29,5 @@ export function canonicalProgramName(flavor: PolicyFlavor, name: string): string
 
 export function findProgram(flavor: PolicyFlavor, name: string): ProgramSpec | undefined {
   const wanted = canonicalProgramName(flavor, name);
-  return TABLES[flavor].find((p) => p.name === wanted);
+  return programsOf(flavor).find((p) => p.name === wanted);
 }

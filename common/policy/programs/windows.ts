@@ -11,6 +11,7 @@ function win(
   options: OptionSpec[],
   forms: ReadonlyArray<readonly string[]>,
   reason: string,
+  synopsis?: string,
 ): GetoptProgram {
   return {
     kind: "getopt",
@@ -18,6 +19,7 @@ function win(
     style: "words",
     dashDash: false,
     caseless: true,
+    ...(synopsis ? { synopsis } : {}),
     options,
     forms: forms.map((opts): FormSpec => ({
       callClass: "read",
@@ -36,6 +38,7 @@ export const WINDOWS_PROGRAMS: readonly GetoptProgram[] = [
     ["/user", "/groups", "/priv", "/all"].map((n) => flag(n)),
     [[], ["/user"], ["/groups"], ["/priv"], ["/all"]],
     "whoami only prints the user's identity",
+    "whoami [/user | /groups | /priv | /all]",
   ),
   // Not /release, /renew, /flushdns or /registerdns: those change the network state.
   win("ipconfig", [flag("/all")], [["/all"]], "ipconfig /all only reads"),
@@ -54,5 +57,6 @@ export const WINDOWS_PROGRAMS: readonly GetoptProgram[] = [
       ["/svc", "/nh", "/fo"],
     ],
     "tasklist only lists processes",
+    "tasklist [/v | /svc] [/nh] [/fo table|list|csv]",
   ),
 ];

@@ -3,7 +3,7 @@ import { ABBREVIATIONS } from "./abbreviations";
 import type { Escape } from "./entry";
 import { EQUALS_ON_FLAGS, READS_A_FILE, VALUE_SWALLOWING, WRITE_FOLLOW_NEVER_END } from "./options";
 import { DARWIN, LOOK_ALIKES, WINDOWS } from "./platforms";
-import { PROGRAMS } from "./programs";
+import { PROGRAMS, PROTOTYPE_NAMES } from "./programs";
 import { AFTER_DASH_DASH, METACHARACTERS } from "./shell";
 import { ARGV0_PATHS, MALFORMED } from "./words";
 
@@ -23,4 +23,5 @@ export const CORPUS: ReadonlyArray<{ group: string; escapes: readonly Escape[] }
   { group: "windows", escapes: WINDOWS },
   { group: "darwin", escapes: DARWIN },
   { group: "unicode look-alikes", escapes: LOOK_ALIKES },
+  { group: "prototype property names", escapes: PROTOTYPE_NAMES },
 ];

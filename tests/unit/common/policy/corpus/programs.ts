@@ -1,5 +1,5 @@
 /** Programs that run programs, change state, or have no grammar; systemctl verbs outside the list. */
-import { refused, type Escape } from "./entry";
+import { refused, refusedOn, type Escape } from "./entry";
 
 const RUNNERS = ["env", "xargs", "sh", "bash", "dash", "zsh", "awk", "gawk", "sed", "perl", "python3", "node"]
   .concat([
@@ -117,4 +117,20 @@ export const PROGRAMS: readonly Escape[] = [
   refused("whoami", "root"),
   refused("uptime", "-x"),
   refused("uname", "-X"),
+];
+
+/** Names that are properties of every JavaScript object must not look like grammar entries. */
+export const PROTOTYPE_NAMES: readonly Escape[] = [
+  refused("constructor"),
+  refused("__proto__"),
+  refused("toString"),
+  refused("find", ".", "-name", "x", "constructor", "y"),
+  refused("find", ".", "-name", "x", "__proto__", "y"),
+  refused("find", ".", "-print", "hasOwnProperty", "z"),
+  refused("ls", "--constructor"),
+  refused("ls", "--__proto__=x"),
+  refused("systemctl", "constructor", "nginx"),
+  refused("systemctl", "__proto__"),
+  refusedOn("windows", "constructor"),
+  refusedOn("windows", "ipconfig", "/constructor"),
 ];
