@@ -1,11 +1,11 @@
 import type { ApprovalNeed } from "../capabilities/types";
+import { escapeHtml } from "../common/html";
 import { contentBlocks } from "./card-content";
 import {
   CARD_LIMITS,
   COMPACT_LIMITS,
   asText,
   count,
-  escapeHtml,
   fence,
   sha256,
   shellWord,

@@ -92,15 +92,6 @@ export function asText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** Text for HTML; nothing in a value can open or close a tag. */
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
 
 /**
  * A fenced block for the plain body, fenced with more backticks than the text holds in a

@@ -17,14 +17,7 @@ export const ELEMENT_X_TAGS = [
   "br",
 ] as const;
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-}
+export { escapeHtml } from "../common/html";
 
 /** Tags used in a fragment, for tests that keep bot output inside Element X's subset. */
 export function tagsIn(html: string): string[] {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { CARD_MAX_CHARS, approvalCard, type CardRequest } from "../../../agents/card";
 import { describeCall } from "../../../agents/describe";
 import { shellWord } from "../../../agents/show";
+import { ELEMENT_X_TAGS } from "../../../bot/html";
 import type { ApprovalNeed } from "../../../capabilities/types";
 
 const RUN: ApprovalNeed = {
@@ -14,24 +15,7 @@ const RULE = "approval is needed for change and run calls (approval_classes in p
 const sha = (text: string | Buffer): string => createHash("sha256").update(text).digest("hex");
 const card = (tool: string, input: Record<string, unknown>, need: ApprovalNeed = RUN) =>
   approvalCard({ agent: "agent-pc1", device: "pc1", tool, input, need, rule: RULE } satisfies CardRequest);
-/** Element X's tags only (see bot/html.ts). */
-const TAGS = new Set([
-  "a",
-  "b",
-  "strong",
-  "i",
-  "em",
-  "u",
-  "del",
-  "code",
-  "pre",
-  "ul",
-  "ol",
-  "li",
-  "blockquote",
-  "p",
-  "br",
-]);
+const TAGS = new Set<string>(ELEMENT_X_TAGS);
 const tags = (html: string): string[] =>
   [...html.matchAll(/<\/?([a-zA-Z0-9]+)[\s>/]/g)].map((m) => m[1]!.toLowerCase());
 
