@@ -92,7 +92,6 @@ export function asText(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-
 /**
  * A fenced block for the plain body, fenced with more backticks than the text holds in a
  * row (CommonMark), so a backtick in a command cannot end the block early.
