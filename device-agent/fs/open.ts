@@ -1,6 +1,7 @@
 import { constants, type Stats } from "node:fs";
 import { lstat, open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
+import { resolveRealPath } from "../manifest/resolve";
 import type { Platform } from "../platform";
 import { RefusalError, type Policy } from "../policy";
 
@@ -59,7 +60,15 @@ export async function openChecked(
   kind: "file" | "dir" | "any",
   base?: string,
 ): Promise<OpenedPath> {
-  const opened = await openReal(access.platform, requested, kind, base);
+  let opened: OpenedPath;
+  try {
+    opened = await openReal(access.platform, requested, kind, base);
+  } catch (error) {
+    // "does not exist" or "permission denied" about a path outside would tell the caller what
+    // exists outside: judge where the path would be (its nearest existing ancestor, real) first.
+    if (error instanceof PathFailure) await refuseIfOutside(access, requested, base);
+    throw error;
+  }
   try {
     access.policy.checkReal(requested, opened.real);
     if (kind === "file" && !opened.info.isFile()) throw new PathFailure(`${requested} is not a regular file`);
@@ -68,6 +77,16 @@ export async function openChecked(
     await opened.handle.close();
     throw error;
   }
+}
+
+async function refuseIfOutside(access: FsAccess, requested: string, base?: string): Promise<void> {
+  let real: string;
+  try {
+    real = await resolveRealPath(absolutePath(requested, base));
+  } catch {
+    real = absolutePath(requested, base);
+  }
+  access.policy.checkReal(requested, real);
 }
 
 /**

@@ -67,4 +67,13 @@ describe("paths opened, then checked by their descriptor", () => {
     await expect(checkPath(ctx, join(home, "nope"), "file")).resolves.toBeUndefined();
     await expect(checkPath(ctx, join(outside, "secret"), "file")).rejects.toThrow(RefusalError);
   });
+
+  test("a missing or unreadable path outside is refused, never said not to exist (no existence oracle)", async () => {
+    await expect(realOf(join(outside, "nope"), "file")).rejects.toThrow(RefusalError);
+    await expect(realOf(`${home}/../outside/nope/deeper`, "file")).rejects.toThrow(
+      /outside the allowed paths/,
+    );
+    await expect(realOf(join(home, "link-out", "nope"), "file")).rejects.toThrow(/really/);
+    await expect(realOf("/nonexistent-root-dir/x", "any")).rejects.toThrow(RefusalError);
+  });
 });
