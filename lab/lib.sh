@@ -84,8 +84,10 @@ host_ip() { if [ "$1" = hub ]; then echo "$HUB_LAN_IP"; else echo "${PC_IP[$1]}"
 # stop_sshd HOST: the listener and every session it spawned (all sshd processes in the netns).
 stop_sshd() {
   local pids
-  pids=$(for p in $(ip netns pids "$1" 2>/dev/null); do [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ] && echo "$p"; done)
-  [ -n "$pids" ] && kill $pids 2>/dev/null
+  # (if, not &&: the loop's status must not depend on whether the last process was an sshd)
+  pids=$(for p in $(ip netns pids "$1" 2>/dev/null); do if [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ]; then echo "$p"; fi; done)
+  # A session may end between the listing and the kill: that is not a failure.
+  [ -n "$pids" ] && { kill $pids 2>/dev/null || true; }
   for _ in $(seq 50); do pid_alive "$LAB_DIR/hosts/$1/sshd.pid" || break; sleep 0.1; done
   rm -f "$LAB_DIR/hosts/$1/sshd.pid"
 }
