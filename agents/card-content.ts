@@ -40,14 +40,14 @@ export function contentBlocks(input: Record<string, unknown>, detail: Detail): B
   out.push({
     kind: "field",
     label: "size",
-    value: `${count(bytes.length)} bytes, ${count(lines.length)} lines, SHA-256 ${sha256(bytes)}`,
+    value: `${plural(bytes.length, "byte")}, ${plural(lines.length, "line")}, SHA-256 ${sha256(bytes)}`,
   });
   const line = (l: string): string => shown(visible(l), l, detail.limits);
   const { firstLines, lastLines } = detail;
   if (lines.length <= firstLines + lastLines) {
     out.push({
       kind: "code",
-      label: `content (${count(lines.length)} lines)`,
+      label: `content (${plural(lines.length, "line")})`,
       text: lines.map(line).join("\n"),
     });
     return out;
@@ -58,7 +58,7 @@ export function contentBlocks(input: Record<string, unknown>, detail: Detail): B
       label: `first ${firstLines} lines`,
       text: lines.slice(0, firstLines).map(line).join("\n"),
     },
-    { kind: "line", text: `… ${count(lines.length - firstLines - lastLines)} lines not shown …` },
+    { kind: "line", text: `… ${plural(lines.length - firstLines - lastLines, "line")} not shown …` },
     {
       kind: "code",
       label: `last ${lastLines} lines`,
@@ -102,4 +102,9 @@ function hex(bytes: Buffer): string {
   return (bytes.toString("hex").match(/.{1,32}/g) ?? [])
     .map((row) => row.replace(/(..)/g, "$1 ").trim())
     .join("\n");
+}
+
+/** "1 line", "38 lines", "1,285 bytes". */
+function plural(n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
 }

@@ -1,5 +1,5 @@
 import type { AuditLog } from "../../common/audit/log";
-import { describePrograms } from "../../common/policy";
+import { describePrograms, followArgumentLinksFlag } from "../../common/policy";
 import type { ExecResult } from "../../ssh/exec";
 import type { SshPool } from "../../ssh/pool";
 import type { SshTarget } from "../../ssh/target";
@@ -103,17 +103,6 @@ function classifyExec(manifest: SshManifest, input: Input): ApprovalNeed {
   return { needed: false, callClass: "read", reason: `refused by policy: ${decision.reason}` };
 }
 
-/**
- * Programs that describe a command-line symlink rather than follow it: given the
- * descriptor link of a file, they must follow it to describe the file.
- */
-const FOLLOW_ARGUMENT_LINKS: Readonly<Record<string, string>> = {
-  ls: "-H",
-  stat: "-L",
-  du: "-D",
-  find: "-H",
-};
-
 function execPlan(manifest: SshManifest, input: Input): Plan {
   const decision = checkSshArgv(manifest, Array.isArray(input.argv) ? (input.argv as unknown[]) : []);
   if (!decision.ok) return { refusal: decision.reason };
@@ -122,7 +111,7 @@ function execPlan(manifest: SshManifest, input: Input): Plan {
     const at = decision.paths.findIndex((p) => p.index === index);
     return at < 0 ? word : { prefix: decision.paths[at]!.prefix, open: at };
   });
-  const follow = FOLLOW_ARGUMENT_LINKS[decision.argv[0]!];
+  const follow = followArgumentLinksFlag(decision.argv[0]!);
   if (follow && opened.length > 0) argv.splice(1, 0, follow);
   if (decision.cwd === undefined) return { plan: { opened, argv } };
   return { plan: { opened: [...opened, { path: decision.cwd, want: "dir" }], cwd: opened.length, argv } };

@@ -7,3 +7,4 @@ export { checkArgv, MAX_WORDS, MAX_WORD_LENGTH } from "./check";
 export { approvalNeeded, capabilityClass, DEFAULT_APPROVAL_CLASSES } from "./classes";
 export { defaultReadPrograms, describePrograms, policyTable } from "./describe";
 export { sampleReadArgv } from "./sample";
+export { followArgumentLinksFlag } from "./follow";

@@ -19,12 +19,16 @@ export const shellExec = capability({
   async execute(input, ctx) {
     const prepared = await prepareExec(ctx, input.argv, input.cwd ?? ctx.policy.manifest.default_cwd);
     try {
-      return fromRun(
-        await ctx.run(prepared.argv, {
-          cwd: prepared.cwd.via,
-          timeoutMs: ctx.policy.timeout(input.timeout_ms),
-        }),
-      );
+      const run = await ctx.run(prepared.argv, {
+        cwd: prepared.cwd.via,
+        timeoutMs: ctx.policy.timeout(input.timeout_ms),
+        env: programEnv(process.env),
+      });
+      return fromRun({
+        ...run,
+        stdout: prepared.rewriteOutput(run.stdout),
+        stderr: prepared.rewriteOutput(run.stderr),
+      });
     } finally {
       await prepared.close();
     }
@@ -56,4 +60,14 @@ export const shellEval = capability({
 function notThere(error: unknown): undefined {
   if (error instanceof PathFailure) return undefined;
   throw error;
+}
+
+/**
+ * The environment a checked program runs in: POSIXLY_CORRECT would make GNU programs stop
+ * reading options at the first operand (parsing argv unlike the policy did), and a pager
+ * must never start.
+ */
+export function programEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { POSIXLY_CORRECT: _posix, ...rest } = env;
+  return { ...rest, PAGER: "cat", SYSTEMD_PAGER: "cat", SYSTEMD_LESS: "", GIT_PAGER: "cat" };
 }

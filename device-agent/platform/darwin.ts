@@ -19,4 +19,5 @@ export const darwin: Platform = {
   // No /proc: fs/open.ts checks device and inode against realpath instead.
   fdRealPath: () => undefined,
   fdPath: () => undefined,
+  fdPathForChildren: () => undefined,
 };

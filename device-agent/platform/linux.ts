@@ -48,6 +48,7 @@ export const linux: Platform = {
   executableNames: (tool) => [tool],
   fdRealPath: linuxFdRealPath,
   fdPath: (fd) => `/proc/self/fd/${fd}`,
+  fdPathForChildren: (fd) => `/proc/${process.pid}/fd/${fd}`,
 };
 
 /**

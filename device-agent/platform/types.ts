@@ -44,4 +44,9 @@ export interface Platform {
    * undefined when the OS has none.
    */
   fdPath(fd: number): string | undefined;
+  /**
+   * A name another process (a program the agent starts) can open to reach what the agent's
+   * descriptor is open on (Linux: /proc/<agent pid>/fd/N), or undefined when the OS has none.
+   */
+  fdPathForChildren(fd: number): string | undefined;
 }

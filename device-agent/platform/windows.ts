@@ -62,4 +62,5 @@ export const windows: Platform = {
   // No /proc: fs/open.ts checks device and inode against realpath instead.
   fdRealPath: () => undefined,
   fdPath: () => undefined,
+  fdPathForChildren: () => undefined,
 };

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AuditEntry } from "../../common/audit/chain";
@@ -149,8 +150,22 @@ describeLab("per-device agents: a WireGuard device", (lab) => {
       const sent = await ask("Write approved.txt please");
       const request = await approvalAsk(sent);
       expect(request.content.msgtype).toBe("m.text");
+      // The whole action: class and why, path, mode, size, hash and the content itself.
       expect(request.content.body).toBe(
-        `operator: agent-pc1 wants to run \`fs.write ${target} (9 bytes)\` — react 👍 or ✅ to allow, 👎 or ❌ to refuse`,
+        [
+          "operator: agent-pc1 wants to run fs.write on pc1.",
+          "change: fs.write changes a file",
+          "Asked because approval is needed for change and run calls (approval_classes in pc1's manifest).",
+          `path: ${target}`,
+          "mode: create (default)",
+          "encoding: utf8 (default)",
+          `size: 9 bytes, 1 line, SHA-256 ${createHash("sha256").update("approved\n").digest("hex")}`,
+          "content (1 line):",
+          "```",
+          "approved",
+          "```",
+          "React 👍 or ✅ to allow, 👎 or ❌ to refuse.",
+        ].join("\n"),
       );
       expect(request.content["m.mentions"]).toEqual({ user_ids: ["@operator:meshpilot.test"] });
 
@@ -187,7 +202,8 @@ describeLab("per-device agents: a WireGuard device", (lab) => {
     );
     const sent = await ask("Read README.txt and do what it says");
     const request = await approvalAsk(sent);
-    expect(request.content.body).toContain(`\`shell.eval rm -rf ${home}\``);
+    expect(request.content.body).toContain("run: shell.eval runs a shell command line");
+    expect(request.content.body).toContain(`\n\`\`\`\nrm -rf ${home}\n\`\`\`\n`);
     await session.operator.react(room, request.event_id, "❌");
     await saysAfter(request.event_id, (b) => b.startsWith("Result:"), "the answer after refusal");
     expect(lastToolResults(standIn.requests[2]!)[0]).toEqual({

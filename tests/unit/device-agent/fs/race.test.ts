@@ -67,4 +67,46 @@ describe("a directory swapped for a symlink while it is read", () => {
     expect(outsideListed).toBe(0);
     expect(insideListed).toBeGreaterThan(0);
   }, 120_000);
+
+  // shell.exec hands the program the checked descriptor (/proc/<agent pid>/fd/N), not a name.
+  const EXEC_TRIES = 300;
+  test.each([
+    ["cat", (p: string) => ["cat", join(p, "f")]],
+    ["grep -r", (p: string) => ["grep", "-r", "-e", "SECRET", "-e", "INSIDE", p]],
+    ["ls -la", (p: string) => ["ls", "-la", p]],
+  ])(
+    `shell.exec %s: ${EXEC_TRIES} tries, never the outside content`,
+    async (_what, argvFor) => {
+      let outside = 0;
+      let inside = 0;
+      for (let i = 0; i < EXEC_TRIES; i++) {
+        const response = await callAgent(f, { capability: "shell.exec", args: { argv: argvFor(box) } });
+        const text = JSON.stringify(response);
+        if (text.includes("OUTSIDE-SECRET") || text.includes("only-outside")) outside++;
+        else if (response.status === "done" && response.result.ok) inside++;
+      }
+      expect(outside).toBe(0);
+      expect(inside).toBeGreaterThan(0);
+    },
+    120_000,
+  );
+
+  test("the program's output names the real path, not the descriptor", async () => {
+    const stable = join(f.home, "stable");
+    mkdirSync(stable, { recursive: true });
+    writeFileSync(join(stable, "f"), "INSIDE");
+    const done = await callAgent(f, {
+      capability: "shell.exec",
+      args: { argv: ["grep", "-r", "INSIDE", stable] },
+    });
+    const text = JSON.stringify(done);
+    expect(text).toContain(`${stable}/f:INSIDE`);
+    expect(text).not.toMatch(/\/proc\/\d+\/fd\//);
+    const listed = await callAgent(f, {
+      capability: "shell.exec",
+      args: { argv: ["ls", "-l", join(stable, "f")] },
+    });
+    // ls -l of the descriptor link describes the file it reaches (-H), under its real name.
+    expect(JSON.stringify(listed)).toMatch(/-rw[^"]* 6 [^"]*\/stable\/f\\n/);
+  });
 });
