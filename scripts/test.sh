@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source lab/lib.sh
 
 bash scripts/install-deps.sh || exit 1
+source scripts/node-env.sh
 npm run -s build || exit 1
 # The device agent executables (e2e runs the built ones; the first build fetches Bun runtimes from npm).
 npm run -s build:agent || exit 1
