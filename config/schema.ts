@@ -24,7 +24,12 @@ const httpUrl = z
  */
 export const DEFAULT_SSH_BINARIES: readonly string[] = defaultReadPrograms("linux");
 /** <home> is the SSH user's home from the host's account database; <user> its name. */
-export const DEFAULT_SSH_PATHS = ["<home>/**", "/var/log/**", "/etc/**", "/tmp/**"] as const;
+/**
+ * Not /etc: for a root login it holds the machine's secrets (shadow, SSH host keys,
+ * WireGuard keys), which would reach the model. Name the config directories you want
+ * (e.g. /etc/nginx/**) in ssh_devices.paths_allowed.
+ */
+export const DEFAULT_SSH_PATHS = ["<home>/**", "/var/log/**", "/tmp/**"] as const;
 
 /** A program ssh_exec can run: the command policy must know its grammar. */
 const sshProgram = z
@@ -205,11 +210,17 @@ export const configSchema = z.strictObject({
       probe_retries: z.number().int().min(0).max(10).default(2),
       /** Devices probed at once. */
       concurrency: z.number().int().min(1).max(1000).default(32),
-      /** Repeat an unchanged alert after this long; unset: never. */
+      /** Push a reminder of an incident still open after this long (and again each period); unset: never. */
       remind_after_s: z.number().int().min(60).optional(),
-      /** More than flap_max_alerts alerts for one device within flap_window_s: one notice, then quiet until it holds steady that long. */
+      /**
+       * More than flap_max_alerts incidents of one device opened within flap_window_s: one
+       * [FLAPPING] push, then its new incidents are recorded but not pushed until it holds one
+       * state that long. A pushed incident always gets its [RESOLVED].
+       */
       flap_window_s: z.number().int().min(1).max(86_400).default(900),
       flap_max_alerts: z.number().int().min(1).max(100).default(4),
+      /** 🔕 on an alert: that device's new incidents are recorded, not pushed, for this long. */
+      silence_s: z.number().int().min(60).max(604_800).default(3600),
     })
     .default({
       interval_s: 60,
@@ -219,6 +230,7 @@ export const configSchema = z.strictObject({
       concurrency: 32,
       flap_window_s: 900,
       flap_max_alerts: 4,
+      silence_s: 3600,
     }),
   revoke: z
     .strictObject({

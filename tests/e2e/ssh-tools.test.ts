@@ -77,13 +77,16 @@ describeLab("SSH-only devices: the read-only tools", (lab) => {
     );
     const listing = await tool("ssh_fs_list").execute({ path: "/home/viewer/notes" }, ctx);
     expect(listing.output).toMatch(/ todo\.txt$/m);
-    expect((await tool("ssh_fs_read").execute({ path: "/etc/debian_version" }, ctx)).output).toMatch(
-      /^\d+\.\d+/,
+    // /etc is not allowed by default (for a root login it holds the machine's secrets).
+    expect((await tool("ssh_fs_read").execute({ path: "/etc/debian_version" }, ctx)).refusal).toMatch(
+      /\/etc\/debian_version is outside paths_allowed/,
     );
-    // /etc/os-release is a link into /usr/lib: its real path is outside, so it is refused.
-    expect((await tool("ssh_fs_read").execute({ path: "/etc/os-release" }, ctx)).refusal).toMatch(
-      /which is \/usr\/lib\/os-release/,
-    );
+    // A link in the home whose real path is outside: refused, and its content is not shown.
+    const link = join(home(), "os-release-link");
+    if (!existsSync(link)) symlinkSync("/usr/lib/os-release", link);
+    const viaLink = await tool("ssh_fs_read").execute({ path: "/home/viewer/os-release-link" }, ctx);
+    expect(viaLink.refusal).toMatch(/\/usr\/lib\/os-release/);
+    expect(viaLink.output).not.toMatch(/PRETTY_NAME/);
   });
 
   test("the audit entry exists before the command reaches the host, and the result after", async () => {

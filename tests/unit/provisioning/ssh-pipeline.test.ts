@@ -29,7 +29,7 @@ describe("the SSH-only manifest", () => {
       user: "root",
       home: "/root",
       allowedBinaries: defaultReadPrograms("linux"),
-      pathsAllowed: ["/root/**", "/var/log/**", "/etc/**", "/tmp/**"],
+      pathsAllowed: ["/root/**", "/var/log/**", "/tmp/**"],
       maxOutputBytes: 64 * 1024,
       timeoutS: 20,
     });
