@@ -145,7 +145,19 @@ async function callAgent(
   >;
   const auditId = typeof body.auditId === "number" ? body.auditId : undefined;
   if (reply.status === 200 && body.status === "done") {
-    const result = formatCapabilityResult(capability, body.result as WireResult);
+    const wire = body.result as WireResult;
+    // Refused at run time (the descriptor opened was outside): audited as a call with its
+    // result, but for the model and the room it is a policy refusal like any other.
+    const late =
+      typeof wire.error === "string" && wire.error.startsWith("refused: ") ? wire.error : undefined;
+    if (late)
+      return {
+        ok: false,
+        refusal: late.slice("refused: ".length),
+        output: late,
+        ...(auditId ? { auditId } : {}),
+      };
+    const result = formatCapabilityResult(capability, wire);
     return { ...result, ...(auditId !== undefined ? { auditId } : {}) };
   }
   if (reply.status === 403 && body.status === "refused") {

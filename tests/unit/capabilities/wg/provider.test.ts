@@ -162,6 +162,27 @@ describe("the WireGuard provider", () => {
     ]);
   });
 
+  test("a refusal found only at run time (the opened descriptor was outside) is a refusal too", async () => {
+    const error = "refused: /home/lucas/box (really /etc) is outside the allowed paths: /home/lucas/**";
+    const tool = byName(
+      {
+        status: 200,
+        body: {
+          status: "done",
+          auditId: 12,
+          result: { ok: false, exitCode: null, truncated: false, bytes: 0, error },
+        },
+      },
+      "fs.read",
+    );
+    expect(await tool.execute({ path: "/home/lucas/box/f" }, { caller: "@op:x" })).toEqual({
+      ok: false,
+      refusal: "/home/lucas/box (really /etc) is outside the allowed paths: /home/lucas/**",
+      output: error,
+      auditId: 12,
+    });
+  });
+
   test("a refusal is a refusal, with the device's reason", async () => {
     const tool = byName(
       {
