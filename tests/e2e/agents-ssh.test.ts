@@ -109,7 +109,7 @@ describeLab("per-device agents: an SSH-only device", (lab) => {
       "the policy refusal",
     );
     expect(refusal.content.body).toMatch(
-      /^🚫 ssh_exec was refused by the device's policy: .*rm.*\. Nothing ran\.$/,
+      /^🚫 ssh_exec was refused by policy: rm is not an allowed program; allowed: .*\. Nothing ran\.$/,
     );
     await saysAfter(sent, (b) => b.startsWith("Result: Refused by policy"), "the answer");
     expect(existsSync(join(home(), "agent-notes", "plan.txt"))).toBe(true);

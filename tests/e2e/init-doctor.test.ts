@@ -46,7 +46,7 @@ describeLab("meshpilot init and doctor", (lab) => {
   let work: string;
   beforeAll(() => {
     work = mkdtempSync(join(lab().labDir, "init-doctor-"));
-  });
+  }, 120_000);
 
   test("--help prints each command's usage without needing a config", async () => {
     const doctor = await meshpilot(lab().repo, "doctor", "--help");
@@ -54,7 +54,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     expect(doctor.out).toMatch(/usage: meshpilot doctor/);
     const start = await meshpilot(lab().repo, "start", "--help");
     expect(start).toEqual({ code: 0, out: expect.stringMatching(/^usage: meshpilot <command>/) as string });
-  });
+  }, 120_000);
 
   test("init with flags writes a config check-config accepts and the registration Synapse loads", async () => {
     const out = join(work, "etc");
@@ -91,7 +91,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     );
     expect(again.code).toBe(1);
     expect(again.out).toContain("--force");
-  });
+  }, 120_000);
 
   test("doctor without the bot running: the ping fails with 'start the bot'", async () => {
     // Holding the lab's bot lock (as BotProcess does) guarantees no other run's bot answers.
@@ -102,7 +102,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     expect(code).toBe(1);
     expect(line(out, "appservice registered")).toMatch(/^✗ .*M_CONNECTION_FAILED/);
     expect(out).toContain("fix: start the bot");
-  });
+  }, 120_000);
 
   test("doctor on the lab's config with the bot running: all ✓", async () => {
     BotProcess.wipeState(loadConfig(lab().botConfig).config.state_dir);
@@ -125,7 +125,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     } finally {
       await bot.stop();
     }
-  });
+  }, 120_000);
 
   test("homeserver down: ✗ with the URL to fix", async () => {
     const file = variant(lab().botConfig, work, "hs-down", (c) => {
@@ -137,7 +137,7 @@ describeLab("meshpilot init and doctor", (lab) => {
       /^✗ homeserver reachable — http:\/\/127.0.0.1:59999.*ECONNREFUSED/,
     );
     expect(out).toContain("fix: start the homeserver, or fix homeserver.url");
-  });
+  }, 120_000);
 
   test("registration missing: ✗ with app_service_config_files", async () => {
     const token = join(work, "unknown_as_token");
@@ -148,7 +148,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     const { out } = await meshpilot(lab().repo, "doctor", "--config", file);
     expect(line(out, "appservice registered")).toMatch(/^✗ .*M_UNKNOWN_TOKEN/);
     expect(out).toContain("app_service_config_files");
-  });
+  }, 120_000);
 
   test("SSH key 0644: ✗ with the chmod", async () => {
     const key = join(work, "id_ed25519");
@@ -161,7 +161,7 @@ describeLab("meshpilot init and doctor", (lab) => {
     expect(code).toBe(1);
     expect(line(out, "SSH key")).toMatch(/^✗ .*0644/);
     expect(out).toContain(`fix: chmod 600 ${key}`);
-  });
+  }, 120_000);
 
   test("agent not built: ✗ with npm run build:agent", async () => {
     const empty = join(work, "empty-agent-dir");
@@ -173,5 +173,5 @@ describeLab("meshpilot init and doctor", (lab) => {
     expect(code).toBe(1);
     expect(line(out, "device agent built")).toMatch(/^✗ .*not built/);
     expect(out).toContain("npm run build:agent");
-  });
+  }, 120_000);
 });
