@@ -8,7 +8,7 @@ import { BOT_MIGRATIONS } from "../state/migrations";
 import { buildServices, type Services } from "./services";
 import { formatSshTarget } from "../ssh/target";
 import { dispatchCommand, type RoomMessage } from "./dispatch";
-import { waitForHomeserver } from "./homeserver";
+import { beginAppservice, waitForHomeserver } from "./homeserver";
 import type { MatrixPort } from "./port";
 import { servePing } from "./ping";
 import { buildRegistration } from "./registration";
@@ -38,11 +38,26 @@ interface MatrixEvent {
   content?: Record<string, unknown>;
 }
 
-/** Starts the appservice listener, waits for the homeserver, and takes up the control room. */
-export async function startBot(config: Readonly<Config>, secrets: Secrets, log: Logger): Promise<RunningBot> {
+export interface StartOptions {
+  /** Aborted (SIGTERM) while waiting for the homeserver: startBot rejects at once. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for the homeserver, then starts the appservice listener and takes up the control
+ * room. Nothing listens before the homeserver answers, so a bot that is not running never
+ * answers the homeserver's ping; any failure closes what was opened and rejects.
+ */
+export async function startBot(
+  config: Readonly<Config>,
+  secrets: Secrets,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<RunningBot> {
   mkdirSync(config.state_dir, { recursive: true, mode: 0o700 });
-  const db = openDatabase(join(config.state_dir, "meshpilot.db"), BOT_MIGRATIONS);
   routeSdkLogs(log);
+  await waitForHomeserver(config.homeserver.url, config.startup.homeserver_wait_s, log, options);
+  const db = openDatabase(join(config.state_dir, "meshpilot.db"), BOT_MIGRATIONS);
 
   const appservice = new Appservice({
     homeserverName: config.homeserver.server_name,
@@ -164,11 +179,10 @@ export async function startBot(config: Readonly<Config>, secrets: Secrets, log: 
   );
 
   servePing(appservice, secrets.hsToken);
-  await appservice.begin();
-  log.info({ bind: config.appservice.bind_address, port: config.appservice.port }, "appservice listening");
   try {
-    await waitForHomeserver(config.homeserver.url, config.startup.homeserver_wait_s, log);
-    await bot.ensureRegistered();
+    // Listens, then registers the bot user (the SDK's begin()).
+    await beginAppservice(appservice, config.appservice, bot.userId, log);
+    log.info({ bind: config.appservice.bind_address, port: config.appservice.port }, "appservice listening");
     alertsRoomId = await ensureAlertsRoom({
       client: bot.underlyingClient,
       botUserId: bot.userId,

@@ -3,6 +3,7 @@ import { readEnv } from "../common/env";
 import { createLogger } from "../common/log";
 import { ConfigError, loadConfig, loadSecrets } from "../config/load";
 import { startBot } from "../bot/app";
+import { StartupError } from "../bot/homeserver";
 import { buildRegistration, registrationYaml } from "../bot/registration";
 import { DOCTOR_USAGE, runDoctor } from "./doctor";
 import { INIT_USAGE, runInit } from "./init";
@@ -75,39 +76,55 @@ async function runBot(
   });
   // Last line of defence for promises the SDK leaves unhandled inside its HTTP handlers.
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+  // Signals are taken from the first moment: during the homeserver wait they end it at
+  // once (a clean exit), once running they stop the bot.
+  const stopping = new AbortController();
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping.signal.aborted) return;
+    log.info({ signal }, "shutting down");
+    stopping.abort(new Error(`stopped by ${signal}`));
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, secrets, log);
+    bot = await startBot(config, secrets, log, { signal: stopping.signal });
   } catch (error) {
-    log.fatal(
-      { err: error },
-      `meshpilot could not start: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return 1;
+    if (stopping.signal.aborted) {
+      log.info("stopped before meshpilot was running");
+      return exitWithin(log, 0);
+    }
+    // One plain line, then a non-zero exit a supervisor (systemd Restart=on-failure) acts on.
+    const sentence = `meshpilot could not start: ${error instanceof Error ? error.message : String(error)}`;
+    if (error instanceof StartupError) log.fatal(sentence);
+    else log.fatal({ err: error }, sentence);
+    return exitWithin(log, 1);
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string): void => {
-      log.info({ signal }, "shutting down");
-      bot.stop().then(resolve, (error: unknown) => {
-        log.error({ err: error }, "error while shutting down");
-        resolve();
-      });
-    };
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-    process.once("SIGINT", () => shutdown("SIGINT"));
-  });
-  // Everything is closed; a connection a library keeps half-open must not keep the
-  // process alive past this point (the service manager would then kill it).
+  if (!stopping.signal.aborted)
+    await new Promise<void>((resolve) => stopping.signal.addEventListener("abort", () => resolve()));
+  try {
+    await bot.stop();
+  } catch (error) {
+    log.error({ err: error }, "error while shutting down");
+  }
+  log.info("stopped");
+  return exitWithin(log, 0);
+}
+
+/**
+ * Everything is closed; a connection or timer a library keeps must not keep the process
+ * alive past this point (a supervisor would see a bot that does nothing, or kill it).
+ */
+function exitWithin(log: ReturnType<typeof createLogger>, code: number, graceMs = 1500): number {
   const grace = setTimeout(() => {
     const handles = (process as unknown as { _getActiveHandles(): object[] })
       ._getActiveHandles()
       .map((h) => h.constructor.name);
-    log.warn({ handles }, "still open after shutdown; exiting anyway");
-    process.exit(0);
-  }, 2000);
+    log.warn({ handles, code }, "still open after stopping; exiting anyway");
+    process.exit(code);
+  }, graceMs);
   grace.unref();
-  log.info("stopped");
-  return 0;
+  return code;
 }
 
 main(process.argv.slice(2)).then(

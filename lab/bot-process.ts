@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
 import {
   createWriteStream,
   existsSync,
@@ -20,6 +21,8 @@ const LOCK_WAIT_MS = 15 * 60_000;
 export class BotProcess {
   private child: ChildProcess | undefined;
   private output = "";
+  /** "output" on every chunk the bot writes, "exit" when it ends: for waitForLog. */
+  private readonly events = new EventEmitter();
   readonly logFile: string;
 
   constructor(
@@ -61,9 +64,12 @@ export class BotProcess {
     const collect = (chunk: Buffer): void => {
       this.output += chunk.toString();
       log.write(chunk);
+      this.events.emit("output");
     };
     child.stdout?.on("data", collect);
     child.stderr?.on("data", collect);
+    // "close", not "exit": the last lines are read by then.
+    child.once("close", () => this.events.emit("exit"));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
@@ -97,6 +103,39 @@ export class BotProcess {
     if (child.exitCode !== null || child.signalCode !== null)
       return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
     return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  }
+
+  /**
+   * Resolves once the bot's output (since start) contains `text`, already or later; rejects
+   * when the bot exits first or after timeoutMs. May be called before start() has spawned it.
+   */
+  waitForLog(text: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!this.output.includes(text)) return;
+        cleanup();
+        resolve();
+      };
+      const exited = (): void => {
+        cleanup();
+        reject(new Error(`the bot exited before logging "${text}":\n${this.output.slice(-2000)}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`the bot did not log "${text}" within ${timeoutMs} ms; log: ${this.logFile}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.events.off("output", check);
+        this.events.off("exit", exited);
+      };
+      this.events.on("output", check);
+      this.events.on("exit", exited);
+      const child = this.child;
+      if (child && (child.exitCode !== null || child.signalCode !== null) && !this.output.includes(text))
+        exited();
+      else check();
+    });
   }
 
   /** Everything the bot logged since start, for assertions about what it logged (and did not). */
