@@ -23,6 +23,7 @@ import { audioAttachment } from "./voice/event";
 import { VoiceHandler } from "./voice/handler";
 import { voiceServiceFrom } from "./voice/service";
 import { buildAgents } from "./agents";
+import { AlertReactions, matrixAlertRoom } from "./alert-reactions";
 
 export interface RunningBot {
   readonly botUserId: string;
@@ -80,6 +81,8 @@ export async function startBot(
       await matrix.send(alertsRoomId, mentionContent(config.operators, plain(text)));
     });
   };
+  // Health incidents: pushed, edited and resolved in the control room.
+  const alertRoom = matrixAlertRoom({ matrix, roomId: () => alertsRoomId, operators: config.operators });
   const services = buildServices(
     config,
     db,
@@ -93,7 +96,16 @@ export async function startBot(
       alertOperators(`[ALERT] ${error.message}`);
     },
     alertOperators,
+    alertRoom,
   );
+  const alertReactions = new AlertReactions({
+    operators,
+    incidents: services.incidents,
+    repair: (name) => services.repairDevice(name),
+    room: alertRoom,
+    silenceMs: config.health.silence_s * 1000,
+    log: log.child({ component: "health" }),
+  });
   const { table } = services;
   const agents = buildAgents(config, secrets, db, appservice, services, log);
   const router = new MessageRouter({
@@ -155,6 +167,11 @@ export async function startBot(
     const relation = event.content?.["m.relates_to"] as { event_id?: unknown; key?: unknown } | undefined;
     if (typeof relation?.event_id !== "string" || typeof relation.key !== "string") return;
     agents.onReaction(roomId, event.sender, relation.event_id, relation.key);
+    // …and reactions on a health alert act on its incident (🔁 repair, 🔕 silence).
+    const { event_id: target, key } = relation;
+    runSafely(log, "alert reaction", async () => {
+      await alertReactions.onReaction(roomId, event.sender, target, key);
+    });
   });
 
   appservice.on("room.event", (roomId: string, event: MatrixEvent) => {

@@ -1,4 +1,5 @@
-import { formatAge } from "../health/age";
+import { formatAge, formatClock } from "../health/age";
+import type { Incident, Silence } from "../health/incidents";
 import type { HealthRecord } from "../health/store";
 import type { HealthStatus } from "../health/types";
 import type { Device } from "../state/devices";
@@ -102,5 +103,46 @@ export function healthDetail(device: Device, health: HealthRecord | undefined, n
   );
   lines.push(auditText(health));
   if (health.audit_hash) lines.push(`audit head: ${health.audit_hash.slice(0, 16)}…`);
+  return wrapGrid(lines, WIDTH, "   ").join("\n");
+}
+
+const HELD: Readonly<Record<Incident["push"], string>> = {
+  alert: "pushed",
+  flapping: "pushed ([FLAPPING])",
+  damped: "not pushed (flapping)",
+  silenced: "not pushed (silenced)",
+};
+
+/** Under the `!health` grid: every open incident, oldest first, 🔕 when its device is silenced. */
+export function incidentList(
+  incidents: readonly Incident[],
+  silence: (device: string) => Silence | undefined,
+  now: number,
+): string {
+  const lines = [`open incidents: ${incidents.length === 0 ? "none" : incidents.length}`];
+  for (const i of incidents)
+    lines.push(
+      `#${i.id} ${STATUS_EMOJI[i.status]} ${i.device} ${i.status} for ${formatAge(now - i.opened_at)}${silence(i.device) ? " 🔕" : ""}`,
+    );
+  return wrapGrid(lines, WIDTH, "   ").join("\n");
+}
+
+/** Under `!health <name>`: the device's open incident and silence, if any. */
+export function incidentDetail(
+  incident: Incident | undefined,
+  silence: Silence | undefined,
+  now: number,
+): string {
+  const lines: string[] = [];
+  if (!incident) lines.push("incident: none open");
+  else {
+    lines.push(`incident #${incident.id}: ${incident.status} for ${formatAge(now - incident.opened_at)}`);
+    if (incident.changes > 0)
+      lines.push(
+        `   opened as ${incident.first_status}, ${incident.changes} change${incident.changes === 1 ? "" : "s"}`,
+      );
+    lines.push(`   ${HELD[incident.push]}`);
+  }
+  if (silence) lines.push(`silenced until ${formatClock(silence.silenced_until)}`);
   return wrapGrid(lines, WIDTH, "   ").join("\n");
 }

@@ -22,6 +22,9 @@ import { LazySshShell, LocalShell } from "../provisioning/wg/shell";
 import { connectSsh } from "../ssh/connect";
 import { HealthStore } from "../health/store";
 import { HealthMonitor } from "../health/monitor";
+import { textSinkRoom, type AlertRoom } from "../health/incident-gate";
+import { IncidentStore } from "../health/incidents";
+import { repairDevice } from "./alert-reactions";
 import { AuditMirror } from "../capabilities/wg/audit-mirror";
 import { DeviceAuditStore } from "../state/device-audit";
 import { Revoker } from "../provisioning/revoke";
@@ -63,6 +66,10 @@ export interface Services {
   health: HealthStore;
   /** Started by startBot once the alerts room is known, stopped with the bot. */
   monitor: HealthMonitor;
+  /** Health incidents and silences (🔕). */
+  incidents: IncidentStore;
+  /** 🔁 on an alert: what `!add-pc <name>` again does; resolves to the sentence for operators. */
+  repairDevice(name: string): Promise<string>;
   /** The bot's own copy of each WireGuard device's audit; WgDevices must record its calls here. */
   wgAudit: AuditMirror;
   close(): void;
@@ -76,6 +83,7 @@ export function buildServices(
   log: Logger,
   onHostKeyChanged: (error: HostKeyChangedError) => void,
   alertOperators: (text: string) => void = () => undefined,
+  alertRoom: AlertRoom = textSinkRoom(alertOperators),
 ): Services {
   const devices = new DeviceStore(db);
   const hostKeys = new HostKeyStore(db);
@@ -130,6 +138,7 @@ export function buildServices(
     log: log.child({ component: "revoke" }),
   });
   const health = new HealthStore(db);
+  const incidents = new IncidentStore(db);
   const wgAudit = new AuditMirror({ store: new DeviceAuditStore(db) });
   const abandoned = wgAudit.abandonInFlight();
   if (abandoned > 0)
@@ -162,14 +171,20 @@ export function buildServices(
       };
     },
     wgAudit,
-    alert: alertOperators,
+    incidents,
+    alerts: alertRoom,
     busy: (name) => revoker.busy(name),
     log: log.child({ component: "health" }),
   });
   const table = buildCommandTable({
     addPc: { provisioning, roomAlias: (device) => matrix.roomAlias(device) },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
-    health: { devices: () => devices.list(), health: () => health.all() },
+    health: {
+      devices: () => devices.list(),
+      health: () => health.all(),
+      incidents: () => incidents.allOpen(),
+      silence: (name) => incidents.silenceOf(name, Date.now()),
+    },
     revoke: {
       revoker,
       codes: new ConfirmCodes(config.revoke.code_ttl_s * 1000),
@@ -190,6 +205,19 @@ export function buildServices(
     table,
     health,
     monitor,
+    incidents,
+    repairDevice: (name) =>
+      repairDevice(
+        {
+          device: (n) => devices.get(n),
+          keyFile: (n) => {
+            const run = journal.latestCompleted(n);
+            return run ? (JSON.parse(run.data) as { keyFile?: string }).keyFile : undefined;
+          },
+          prepare: (request) => provisioning.prepare(request),
+        },
+        name,
+      ),
     wgAudit,
     close: () => {
       pool.closeAll();
@@ -210,6 +238,7 @@ function monitorSettings(
     alerts: {
       flapWindowMs: h.flap_window_s * 1000,
       flapMaxAlerts: h.flap_max_alerts,
+      silenceMs: h.silence_s * 1000,
       ...(h.remind_after_s ? { remindAfterMs: h.remind_after_s * 1000 } : {}),
     },
   };

@@ -1,135 +1,97 @@
-import { formatAge } from "./age";
+import { formatAge, formatDuration } from "./age";
+import type { Incident } from "./incidents";
 import type { HealthStatus, Verdict } from "./types";
 
 export interface AlertSettings {
   flapWindowMs: number;
-  /** Alerts one device may raise within the window before it counts as flapping. */
+  /** Incidents of one device within the window that are pushed before it counts as flapping. */
   flapMaxAlerts: number;
-  /** Repeat an unchanged non-online state after this long; undefined: never. */
+  /** Repeat the push of an incident still open after this long; undefined: never. */
   remindAfterMs?: number;
+  /** How long 🔕 silences a device (named in the alert's hint line); health.silence_s, 1 h by default. */
+  silenceMs?: number;
 }
 
-/** What the gate knows of a device before this sweep (the stored record). */
-export interface Previous {
-  status: HealthStatus;
-  since: number;
-  alerted_at: number | null;
-}
-
-export interface Decision {
-  messages: string[];
-  /** Operators were told something about the current status now. */
-  alerted: boolean;
-}
+export const DEFAULT_SILENCE_MS = 3_600_000;
 
 /** How alerts name a status; a broken chain gets a name that says what it is. */
 export function statusLabel(status: HealthStatus): string {
   return status === "corrupted" ? "hash_chain_corrupted" : status;
 }
 
-export function alertLine(name: string, verdict: Verdict): string {
-  return `[ALERT] device_id=${name} status=${statusLabel(verdict.status)} (${verdict.reason})`;
+/**
+ * The first line of every alert: `[ALERT] device_id=<name> status=<label> (<reason>)`, then
+ * ` incident #<id>`; readers that match the older form without the id still match.
+ */
+export function alertLine(name: string, verdict: Verdict, incidentId?: number): string {
+  const line = `[ALERT] device_id=${name} status=${statusLabel(verdict.status)} (${verdict.reason})`;
+  return incidentId === undefined ? line : `${line} incident #${incidentId}`;
 }
 
+/**
+ * @deprecated The line before incidents (still drawn by the phone-screens e2e test); the
+ * monitor sends {@link incidentResolvedLine}.
+ */
 export function resolvedLine(name: string, was: HealthStatus, forMs: number): string {
   return `[RESOLVED] device_id=${name} online again (was ${statusLabel(was)} for ${formatAge(forMs)})`;
 }
 
-interface Flap {
-  /** When alerts were sent, within the window. */
-  alerts: number[];
-  damped: boolean;
-  lastChangeAt: number;
-  /** The status operators last heard about. */
-  announced: HealthStatus;
-  changes: number;
+/** The one line that closes a pushed incident; the duration is the whole incident. */
+export function incidentResolvedLine(name: string, incidentId: number, downMs: number): string {
+  return `[RESOLVED] device_id=${name} incident #${incidentId} online again (was down ${formatDuration(downMs)})`;
+}
+
+function hint(settings: AlertSettings): string {
+  return `react 🔁 to repair, 🔕 to silence for ${formatAge(settings.silenceMs ?? DEFAULT_SILENCE_MS)}`;
+}
+
+function current(incident: Incident): Verdict {
+  return { status: incident.status, reason: incident.reason };
 }
 
 /**
- * Turns verdicts into alerts: one per transition, none while unchanged (an optional
- * reminder aside), and a device that keeps changing gets a single "flapping" notice and
- * then silence until it has held one state for the whole window — then one line saying
- * where it settled. Damping lives in memory: after a restart a device starts undamped.
+ * The alert message of an incident as it stands: pushed when it opens, edited (no push)
+ * when it moves to another unhealthy state, so one outage is one message.
  */
-export class AlertGate {
-  private readonly flaps = new Map<string, Flap>();
+export function alertText(incident: Incident, settings: AlertSettings): string {
+  const lines = [alertLine(incident.device, current(incident), incident.id)];
+  if (incident.changes > 0)
+    lines.push(
+      `opened as ${statusLabel(incident.first_status)} (${incident.first_reason}); ${incident.changes} change${incident.changes === 1 ? "" : "s"} since`,
+    );
+  lines.push(hint(settings));
+  return lines.join("\n");
+}
 
-  constructor(private readonly settings: AlertSettings) {}
+/** An incident held back (flapping or silenced) and still open when that ends: pushed late. */
+export function latePushText(
+  incident: Incident,
+  why: "flapping" | "silenced",
+  now: number,
+  settings: AlertSettings,
+): string {
+  return [
+    alertLine(incident.device, current(incident), incident.id),
+    `held back while ${why}; down for ${formatDuration(now - incident.opened_at)}`,
+    hint(settings),
+  ].join("\n");
+}
 
-  decide(name: string, previous: Previous | undefined, next: Verdict, now: number): Decision {
-    const fresh = !previous || previous.status === "revoked";
-    const changed = fresh ? next.status !== "online" : previous.status !== next.status;
-    const flap = this.flaps.get(name);
-    if (!changed) return this.unchanged(name, previous, next, now, flap);
+/** Said once when a device starts flapping: the push of the incident that crossed the line. */
+export function flappingText(incident: Incident, count: number, settings: AlertSettings): string {
+  const window = formatAge(settings.flapWindowMs);
+  return [
+    `[FLAPPING] device_id=${incident.device} incident #${incident.id}: ${count} incidents in ${window}, now ${statusLabel(incident.status)} (${incident.reason})`,
+    `new incidents of ${incident.device} are recorded, not pushed, until it holds one state for ${window}; each pushed one still gets its [RESOLVED]`,
+    hint(settings),
+  ].join("\n");
+}
 
-    const f: Flap = flap ?? {
-      alerts: [],
-      damped: false,
-      lastChangeAt: now,
-      announced: fresh ? "online" : previous.status,
-      changes: 0,
-    };
-    this.flaps.set(name, f);
-    f.lastChangeAt = now;
-    f.changes++;
-    if (f.damped) return { messages: [], alerted: false };
-    f.alerts = f.alerts.filter((t) => now - t < this.settings.flapWindowMs);
-    if (f.alerts.length >= this.settings.flapMaxAlerts) {
-      f.damped = true;
-      const window = formatAge(this.settings.flapWindowMs);
-      return {
-        messages: [
-          `[FLAPPING] device_id=${name} changed state ${f.alerts.length + 1} times in ${window}, now ${statusLabel(next.status)} (${next.reason}); no more alerts until it holds steady for ${window}`,
-        ],
-        alerted: true,
-      };
-    }
-    f.alerts.push(now);
-    f.announced = next.status;
-    if (next.status === "online")
-      return { messages: [resolvedLine(name, previous!.status, now - previous!.since)], alerted: true };
-    return { messages: [alertLine(name, next)], alerted: true };
-  }
+export function reminderLine(incident: Incident, now: number): string {
+  return `[REMINDER] device_id=${incident.device} incident #${incident.id} still ${statusLabel(incident.status)} after ${formatDuration(now - incident.opened_at)} (${incident.reason})`;
+}
 
-  /** Forgets a device (revoked, or removed). */
-  drop(name: string): void {
-    this.flaps.delete(name);
-  }
-
-  private unchanged(
-    name: string,
-    previous: Previous | undefined,
-    next: Verdict,
-    now: number,
-    flap: Flap | undefined,
-  ): Decision {
-    if (flap?.damped) {
-      if (now - flap.lastChangeAt < this.settings.flapWindowMs) return { messages: [], alerted: false };
-      flap.damped = false;
-      flap.alerts = [];
-      if (flap.announced === next.status) return { messages: [], alerted: false };
-      flap.announced = next.status;
-      const settled =
-        next.status === "online"
-          ? `[RESOLVED] device_id=${name} online again, steady after flapping`
-          : `${alertLine(name, next)}, steady after flapping`;
-      return { messages: [settled], alerted: true };
-    }
-    const remind = this.settings.remindAfterMs;
-    if (
-      remind !== undefined &&
-      previous &&
-      next.status !== "online" &&
-      next.status !== "revoked" &&
-      now - (previous.alerted_at ?? previous.since) >= remind
-    ) {
-      return {
-        messages: [
-          `[REMINDER] device_id=${name} still ${statusLabel(next.status)} after ${formatAge(now - previous.since)} (${next.reason})`,
-        ],
-        alerted: true,
-      };
-    }
-    return { messages: [], alerted: false };
-  }
+/** A plain notice (no push): a pushed incident whose device was revoked while it was down. */
+export function revokedCloseLine(incident: Incident, now: number): string {
+  return `[CLOSED] device_id=${incident.device} incident #${incident.id}: the device was revoked (down ${formatDuration(now - incident.opened_at)})`;
 }

@@ -4,8 +4,10 @@ import type { MirrorVerdict } from "../capabilities/wg/audit-mirror";
 import type { AgentTransport } from "../capabilities/wg/wire";
 import { agentRequest } from "../device-agent/client/http";
 import type { Device } from "../state/devices";
-import { AlertGate, type AlertSettings } from "./alerts";
+import type { AlertSettings } from "./alerts";
 import { evaluate } from "./evaluate";
+import { IncidentGate, textSinkRoom, type AlertRoom, type Posted } from "./incident-gate";
+import { IncidentStore } from "./incidents";
 import { mapLimit } from "./limit";
 import {
   agentHealth,
@@ -59,7 +61,12 @@ export interface MonitorDeps {
   sshProbe(device: Device): Promise<void>;
   sshAudit(name: string): BotSideAudit;
   wgAudit: WgAuditCopy;
-  alert(text: string): void;
+  /** Defaults to the incidents kept in the health store's database. */
+  incidents?: IncidentStore;
+  /** The control room: incidents are pushed, edited and resolved there. */
+  alerts?: AlertRoom;
+  /** @deprecated A bare sink that sees the text of every push and edit; use alerts. */
+  alert?(text: string): void;
   /** A device being revoked (or otherwise taken apart) right now: not judged, or its teardown would raise alerts. */
   busy?(name: string): boolean;
   log: Logger;
@@ -69,7 +76,8 @@ export interface MonitorDeps {
 export interface SweepEntry {
   name: string;
   verdict: Verdict;
-  messages: string[];
+  /** What operators were sent about it this sweep (pushes, edits, notices). */
+  posted: Posted[];
 }
 
 /** What one device's probes found, before the hub's view is added. */
@@ -89,14 +97,19 @@ interface Probed {
  * that runs long delays the next one instead of overlapping it.
  */
 export class HealthMonitor {
-  private readonly gate: AlertGate;
+  private readonly gate: IncidentGate;
   private readonly lastRx = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = true;
 
   constructor(private readonly deps: MonitorDeps) {
-    this.gate = new AlertGate(deps.settings.alerts);
+    this.gate = new IncidentGate({
+      store: deps.incidents ?? new IncidentStore(deps.store.db),
+      room: deps.alerts ?? textSinkRoom((text) => deps.alert?.(text)),
+      settings: deps.settings.alerts,
+      log: deps.log,
+    });
   }
 
   start(): void {
@@ -110,10 +123,14 @@ export class HealthMonitor {
     await this.running?.catch(() => undefined);
   }
 
-  /** Forgets in-memory state for a device (after a revoke). */
+  /** Forgets in-memory state for a device and closes its open incident (after a revoke). */
   forget(name: string): void {
-    this.gate.drop(name);
     this.lastRx.delete(name);
+    this.gate
+      .revoked(name, this.now())
+      .catch((error: unknown) =>
+        this.deps.log.error({ err: error, device: name }, "could not close its incident"),
+      );
   }
 
   async sweep(): Promise<SweepEntry[]> {
@@ -121,8 +138,10 @@ export class HealthMonitor {
     const all = this.deps.devices.list();
     const previous = this.deps.store.all();
     for (const device of all) {
-      if (device.status === "revoked" && previous.get(device.name)?.status !== "revoked")
+      if (device.status === "revoked" && previous.get(device.name)?.status !== "revoked") {
         this.deps.store.markRevoked(device.name, now);
+        await this.gate.revoked(device.name, now);
+      }
     }
     const live = all.filter((d) => d.status === "live" && !this.deps.busy?.(d.name));
     const probed = await mapLimit(live, this.deps.settings.concurrency, (d) =>
@@ -147,18 +166,19 @@ export class HealthMonitor {
         .filter((d) => d.status === "live" && !this.deps.busy?.(d.name))
         .map((d) => d.name),
     );
-    return probed
-      .filter((p) => stillLive.has(p.device.name))
-      .map((p) => this.judge(p, previous.get(p.device.name), peers, hubError, judgedAt));
+    const entries: SweepEntry[] = [];
+    for (const p of probed.filter((p) => stillLive.has(p.device.name)))
+      entries.push(await this.judge(p, previous.get(p.device.name), peers, hubError, judgedAt));
+    return entries;
   }
 
-  private judge(
+  private async judge(
     p: Probed,
     prev: HealthRecord | undefined,
     peers: Map<string, PeerStats> | undefined,
     hubError: string | undefined,
     now: number,
-  ): SweepEntry {
+  ): Promise<SweepEntry> {
     const name = p.device.name;
     const observation: Observation = {
       backend: p.device.backend,
@@ -182,7 +202,8 @@ export class HealthMonitor {
       }
       verdict = evaluate(observation, { staleAfterS: this.deps.settings.staleAfterS });
     }
-    const decision = this.gate.decide(name, prev, verdict, now);
+    const posted = await this.gate.observe(name, verdict, now);
+    const pushed = posted.some((m) => m.kind === "push");
     const base = prev && prev.status !== "revoked" ? prev : emptyRecord(name, now);
     this.deps.store.put({
       ...base,
@@ -197,13 +218,11 @@ export class HealthMonitor {
       audit_count: p.head?.count ?? base.audit_count,
       audit_hash: p.head?.hash ?? base.audit_hash,
       audit_broken_id: p.audit ? (p.audit.ok ? null : p.audit.firstBrokenId) : base.audit_broken_id,
-      alerted_at: decision.alerted ? now : prev && prev.status === verdict.status ? prev.alerted_at : null,
+      alerted_at: pushed ? now : prev && prev.status === verdict.status ? prev.alerted_at : null,
     });
-    for (const message of decision.messages) {
-      this.deps.log.info({ device: name, status: verdict.status }, message);
-      this.deps.alert(message);
-    }
-    return { name, verdict, messages: decision.messages };
+    for (const message of posted)
+      this.deps.log.info({ device: name, status: verdict.status, kind: message.kind }, message.text);
+    return { name, verdict, posted };
   }
 
   private async probe(device: Device, prev: HealthRecord | undefined): Promise<Probed> {

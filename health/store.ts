@@ -40,7 +40,8 @@ const COLUMNS = [
 
 /** The monitor's verdicts in SQLite, so a restart neither forgets a state nor repeats its alert. */
 export class HealthStore {
-  constructor(private readonly db: Db) {}
+  /** The bot's state database (incidents live there too). */
+  constructor(readonly db: Db) {}
 
   get(name: string): HealthRecord | undefined {
     return this.db.prepare("SELECT * FROM device_health WHERE name = ?").get(name) as

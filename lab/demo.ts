@@ -75,15 +75,15 @@ async function main(): Promise<void> {
     if (key !== "✅") throw new Error(`${text} failed (the bot reacted ${key}); bot log: ${logFile}`);
     return sent;
   };
-  const alertMatching = async (anchor: string, pattern: RegExp): Promise<void> => {
-    view.show(
-      await operator.waitForAfter(
-        anchor,
-        (e) => fromBot(alerts)(e) && pattern.test(String(e.content.body)),
-        WAIT,
-        String(pattern),
-      ),
+  const alertMatching = async (anchor: string, pattern: RegExp): Promise<string> => {
+    const event = await operator.waitForAfter(
+      anchor,
+      (e) => fromBot(alerts)(e) && pattern.test(String(e.content.body)),
+      WAIT,
+      String(pattern),
     );
+    view.show(event);
+    return String(event.content.body);
   };
 
   await command("!help");
@@ -127,13 +127,26 @@ async function main(): Promise<void> {
   view.note("pc1's tunnel drops (wg-quick down on pc1)…");
   const anchor = await operator.sendText(alerts, "(pc1's tunnel goes down now)");
   onPc1(facts, `sudo -n wg-quick down ${facts.mesh.interface}`);
-  await alertMatching(anchor, /^\S+: \[ALERT\] device_id=pc1 status=stale/);
+  // One push opens the incident; if a failed probe opened it unreachable, it turns stale by an edit (no push).
+  const opened = await alertMatching(
+    anchor,
+    /^\S+: \[ALERT\] device_id=pc1 status=(stale|unreachable) \(.*\) incident #\d+/,
+  );
+  const incident = /incident #(\d+)/.exec(opened)![1]!;
+  if (!/ status=stale /.test(opened))
+    await alertMatching(
+      anchor,
+      new RegExp(`\\[ALERT\\] device_id=pc1 status=stale \\(.*\\) incident #${incident}`),
+    );
   view.note("…and comes back.");
   onPc1(
     facts,
     `sudo -n env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wg-quick up ${facts.mesh.interface}`,
   );
-  await alertMatching(anchor, /^\S+: \[RESOLVED\] device_id=pc1 online again/);
+  await alertMatching(
+    anchor,
+    new RegExp(`^\\S+: \\[RESOLVED\\] device_id=pc1 incident #${incident} online again \\(was down `),
+  );
 
   view.note("Take pc1 away, with a confirmation code.");
   const ask = await command("!revoke pc1");

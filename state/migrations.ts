@@ -168,4 +168,37 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    // Health incidents (health/incidents.ts): one row per outage of a device, from its first
+    // unhealthy verdict to online again (or revoked); how operators heard of it (push: the
+    // alert, the flapping line, or held back while damped or silenced), which message to edit
+    // and react to. At most one open incident per device. Silences: 🔕 on an alert.
+    db.exec(`
+      CREATE TABLE health_incidents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        device TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('stale', 'unreachable', 'corrupted')),
+        reason TEXT NOT NULL,
+        first_status TEXT NOT NULL CHECK (first_status IN ('stale', 'unreachable', 'corrupted')),
+        first_reason TEXT NOT NULL,
+        changes INTEGER NOT NULL DEFAULT 0,
+        push TEXT NOT NULL CHECK (push IN ('alert', 'flapping', 'damped', 'silenced')),
+        pushed_at INTEGER,
+        alert_room TEXT,
+        alert_event TEXT,
+        closed_at INTEGER,
+        closed_by TEXT CHECK (closed_by IN ('online', 'revoked'))
+      );
+      CREATE UNIQUE INDEX health_incidents_open ON health_incidents (device) WHERE closed_at IS NULL;
+      CREATE INDEX health_incidents_opened ON health_incidents (device, opened_at);
+      CREATE INDEX health_incidents_alert ON health_incidents (alert_event) WHERE alert_event IS NOT NULL;
+      CREATE TABLE health_silences (
+        device TEXT PRIMARY KEY,
+        silenced_until INTEGER NOT NULL,
+        silenced_by TEXT NOT NULL,
+        silenced_at INTEGER NOT NULL
+      );
+    `);
+  },
 ];

@@ -38,6 +38,17 @@ describeLab("health monitor and !revoke", (lab) => {
     return /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
   };
   const mark = (): Promise<string> => session.operator.sendText(session.alertsRoom, "(test marker)");
+  const incidentId = (body: string): string => /incident #(\d+)/.exec(body)![1]!;
+  /** What reached the phones about pc1 since the anchor: new m.text from the bot, not edits. */
+  const pushesAfter = (anchor: string): string[] =>
+    session.operator.events
+      .filter(
+        (e) =>
+          alertMatching(lab(), session.alertsRoom, /device_id=pc1 /)(e) &&
+          session.operator.isAfter(e, anchor) &&
+          (e.content["m.relates_to"] as { rel_type?: string } | undefined)?.rel_type !== "m.replace",
+      )
+      .map((e) => (e.content.body as string).split("\n")[0]!);
 
   beforeAll(async () => {
     sshAs(
@@ -73,10 +84,11 @@ describeLab("health monitor and !revoke", (lab) => {
     const grid = session.noticeAfter(sent)!;
     expect(grid).toMatch(/🟢 pc1 wg 10\.42\.0\.\d+/);
     expect(grid).toMatch(/online \d+ s, hs \d+ s ago/);
+    expect(grid).toMatch(/^open incidents: none$/m);
     for (const line of grid.split("\n")) expect([...line].length).toBeLessThanOrEqual(40);
   }, 120_000);
 
-  test("the agent stopped → unreachable; repaired → resolved", async () => {
+  test("the agent stopped → unreachable; repaired → resolved: one incident, two pushes", async () => {
     const anchor = await mark();
     sshAs(
       lab(),
@@ -84,20 +96,38 @@ describeLab("health monitor and !revoke", (lab) => {
       "lucas",
       `kill -- -"$(cat ~/.local/state/meshpilot/agent.pid)"; pkill -f '/[m]eshpilot/(supervise|device-agent)'; true`,
     );
-    expect(await alert(anchor, /\[ALERT\] device_id=pc1 status=unreachable \(\/health: /)).toBeTruthy();
+    const id = incidentId(
+      await alert(anchor, /\[ALERT\] device_id=pc1 status=unreachable \(\/health: .*\) incident #\d+/),
+    );
     const again = await session.command("!add-pc pc1 --via wg --ssh lucas@192.0.2.11");
     expect(again.reaction).toBe("✅");
-    expect(
-      await alert(anchor, /\[RESOLVED\] device_id=pc1 online again \(was unreachable for /),
-    ).toBeTruthy();
+    await alert(anchor, new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${id} online again \\(was down `));
+    expect(pushesAfter(anchor)).toEqual([
+      expect.stringMatching(new RegExp(`\\[ALERT\\] device_id=pc1 status=\\w+ \\(.*\\) incident #${id}$`)),
+      expect.stringMatching(
+        new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${id} online again \\(was down `),
+      ),
+    ]);
   }, 180_000);
 
-  test("the tunnel down → stale within the bound; back up → resolved", async () => {
+  test("the tunnel down → stale within the bound; back up → resolved: one incident, two pushes", async () => {
     const anchor = await mark();
     const downAt = Date.now();
     sshAs(lab(), "pc1", "lucas", "sudo -n wg-quick down mesh0");
+    // The incident may open unreachable (the probe fails first) and turn stale in place: an edit, no push.
+    const id = incidentId(
+      await alert(
+        anchor,
+        /\[ALERT\] device_id=pc1 status=(stale|unreachable) \(.*\) incident #\d+/,
+        STALE_BOUND,
+      ),
+    );
     expect(
-      await alert(anchor, /\[ALERT\] device_id=pc1 status=stale \(handshake /, STALE_BOUND),
+      await alert(
+        anchor,
+        new RegExp(`\\[ALERT\\] device_id=pc1 status=stale \\(handshake .*\\) incident #${id}`),
+        STALE_BOUND,
+      ),
     ).toBeTruthy();
     // eslint-disable-next-line no-console
     console.log(`tunnel down → stale alert in ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
@@ -107,7 +137,13 @@ describeLab("health monitor and !revoke", (lab) => {
       "lucas",
       "sudo -n env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 wg-quick up mesh0",
     );
-    expect(await alert(anchor, /\[RESOLVED\] device_id=pc1 online again \(was stale for /)).toBeTruthy();
+    await alert(anchor, new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${id} online again \\(was down `));
+    expect(pushesAfter(anchor)).toEqual([
+      expect.stringMatching(new RegExp(`\\[ALERT\\] device_id=pc1 status=\\w+ \\(.*\\) incident #${id}$`)),
+      expect.stringMatching(
+        new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${id} online again \\(was down `),
+      ),
+    ]);
   }, 360_000);
 
   test("a tampered audit database (edited, deleted, cut short) → corrupted naming the first broken id", async () => {
@@ -136,11 +172,16 @@ describeLab("health monitor and !revoke", (lab) => {
       });
       const anchor = await mark();
       sql(tamper);
-      const body = await alert(anchor, /status=hash_chain_corrupted/);
+      const body = await alert(anchor, /status=hash_chain_corrupted \(.*\) incident #\d+/);
       expect([what, body]).toEqual([what, expect.stringMatching(expected)]);
       // Put the rows back as they were: the chain verifies again and the device recovers.
       sql(`DELETE FROM audit;\n${saved}`);
-      expect(await alert(anchor, /\[RESOLVED\] device_id=pc1 online again/)).toBeTruthy();
+      expect(
+        await alert(
+          anchor,
+          new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${incidentId(body)} online again`),
+        ),
+      ).toBeTruthy();
     }
   }, 300_000);
 

@@ -1,4 +1,5 @@
-import { healthDetail, healthGrid } from "../../../bot/health-grid";
+import { healthDetail, healthGrid, incidentDetail, incidentList } from "../../../bot/health-grid";
+import type { Incident } from "../../../health/incidents";
 import { emptyRecord, type HealthRecord } from "../../../health/store";
 import type { Device } from "../../../state/devices";
 
@@ -81,5 +82,28 @@ describe("the !health grid", () => {
     expect(text).toContain("online 5 min, hs 20 s ago");
     expect(text).toContain("14 caps, no cmd yet");
     expect(text.split("\n")[0]).toBe("health: 6 devices 🟢1 🟡1 🔴2 ⚫1 ⚪1");
+  });
+
+  test("open incidents fit 40 columns too, even for the longest device name", () => {
+    const incident: Incident = {
+      id: 12345,
+      device: "aurgi-pc-with-a-very-long-name-x",
+      opened_at: NOW - 50 * 60_000,
+      status: "unreachable",
+      reason: "ssh: ECONNREFUSED",
+      first_status: "stale",
+      first_reason: "handshake 4 min ago",
+      changes: 3,
+      push: "damped",
+      pushed_at: null,
+      alert_room: null,
+      alert_event: null,
+      closed_at: null,
+      closed_by: null,
+    };
+    const silence = { device: incident.device, silenced_until: NOW, silenced_by: "@op:x", silenced_at: NOW };
+    const text = `${incidentList([incident], () => silence, NOW)}\n${incidentDetail(incident, silence, NOW)}`;
+    for (const line of text.split("\n")) expect(displayWidth(line)).toBeLessThanOrEqual(40);
+    expect(text).toContain("not pushed (flapping)");
   });
 });

@@ -4,12 +4,14 @@ import pino from "pino";
 import { AuditLog } from "../../../common/audit/log";
 import { verifyRequest, NonceCache } from "../../../common/signing";
 import { HealthMonitor, type PeerStats } from "../../../health/monitor";
+import { IncidentStore } from "../../../health/incidents";
 import { HealthStore } from "../../../health/store";
 import { AuditMirror } from "../../../capabilities/wg/audit-mirror";
 import { DeviceAuditStore } from "../../../state/device-audit";
 import { asSqlDatabase, openDatabase } from "../../../state/db";
 import { DeviceStore } from "../../../state/devices";
 import { BOT_MIGRATIONS } from "../../../state/migrations";
+import { FakeRoom } from "./fake-room";
 
 /** The monitor against a real signed HTTP agent stand-in with a real audit chain, and an in-memory hub view. */
 describe("HealthMonitor", () => {
@@ -56,7 +58,7 @@ describe("HealthMonitor", () => {
     devices.claim("pc1", "wg");
     devices.update("pc1", { status: "live", mesh_ip: "10.42.0.2" });
     const store = new HealthStore(db);
-    const alerts: string[] = [];
+    const room = new FakeRoom();
     let now = 1_800_000_000_000;
     const peers = new Map<string, PeerStats>([["KEY", { handshake: now / 1000 - 10, rx: 100 }]]);
     const monitor = new HealthMonitor({
@@ -67,7 +69,7 @@ describe("HealthMonitor", () => {
         staleAfterS: 180,
         probe: { timeoutMs: 2000, retries: 1 },
         concurrency: 4,
-        alerts: { flapWindowMs: 900_000, flapMaxAlerts: 4 },
+        alerts: { flapWindowMs: 900_000, flapMaxAlerts: 4, silenceMs: 3_600_000 },
       },
       peerStats: () => Promise.resolve(peers),
       wgPublicKey: () => "KEY",
@@ -76,11 +78,23 @@ describe("HealthMonitor", () => {
       sshProbe: () => Promise.resolve(),
       sshAudit: () => ({ verify: () => ({ ok: true, count: 0, head: "" }), lastCallAt: () => null }),
       wgAudit: new AuditMirror({ store: new DeviceAuditStore(db) }),
-      alert: (t) => alerts.push(t),
+      incidents: new IncidentStore(db),
+      alerts: room,
       log: pino({ level: "silent" }),
       now: () => now,
     });
-    return { monitor, store, alerts, peers, advance: (ms: number) => (now += ms), nowS: () => now / 1000 };
+    /** The first line of everything sent, with how: push, edit or notice. */
+    const sent = () => room.sent.map((m) => `${m.kind}: ${m.text.split("\n")[0]}`);
+    return {
+      monitor,
+      store,
+      devices,
+      room,
+      sent,
+      peers,
+      advance: (ms: number) => (now += ms),
+      nowS: () => now / 1000,
+    };
   }
 
   test("online, then stale when the handshake ages, then resolved; the grid data is stored", async () => {
@@ -95,9 +109,9 @@ describe("HealthMonitor", () => {
     t.advance(60_000);
     t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 400 });
     await t.monitor.sweep();
-    expect(t.alerts).toEqual([
-      "[ALERT] device_id=pc1 status=stale (handshake 3 min ago)",
-      "[RESOLVED] device_id=pc1 online again (was stale for 60 s)",
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=stale (handshake 3 min ago) incident #1",
+      "push: [RESOLVED] device_id=pc1 incident #1 online again (was down 1 min)",
     ]);
   });
 
@@ -108,7 +122,9 @@ describe("HealthMonitor", () => {
     t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 999 });
     await t.monitor.sweep();
     agentUp = true;
-    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=unreachable (/health: HTTP 503)"]);
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=unreachable (/health: HTTP 503) incident #1",
+    ]);
   });
 
   test("a chain cut below the remembered head is corrupted, naming the first missing id", async () => {
@@ -117,7 +133,9 @@ describe("HealthMonitor", () => {
     agentDb.prepare("DELETE FROM audit WHERE id = 3").run();
     t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 1234 });
     await t.monitor.sweep();
-    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=hash_chain_corrupted (id=3 broken)"]);
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=hash_chain_corrupted (id=3 broken) incident #1",
+    ]);
     audit.recordCall({ capability: "fs.list", args: { path: "/" }, caller: "t" }); // id 3 again, another hash
   });
 
@@ -134,6 +152,48 @@ describe("HealthMonitor", () => {
       audit_broken_id: 4,
       detail: "audit chain broken at id 4: entry 4 was not sent by the bot (capability shell.exec)",
     });
-    expect(t.alerts).toEqual(["[ALERT] device_id=pc1 status=hash_chain_corrupted (id=4 broken)"]);
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=hash_chain_corrupted (id=4 broken) incident #1",
+    ]);
+  });
+
+  test("the measured 170 s outage (unreachable, tunnel silent → stale, online): one push, an edit, one [RESOLVED]", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    agentUp = false;
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 5000 });
+    await t.monitor.sweep();
+    t.advance(5_000);
+    await t.monitor.sweep(); // nothing came through the tunnel since: stale
+    for (let i = 0; i < 10; i++) {
+      t.advance(15_000);
+      await t.monitor.sweep();
+    }
+    agentUp = true;
+    t.advance(15_000);
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 6000 });
+    await t.monitor.sweep();
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=unreachable (/health: HTTP 503) incident #1",
+      "edit: [ALERT] device_id=pc1 status=stale (handshake 10 s ago, tunnel silent) incident #1",
+      "push: [RESOLVED] device_id=pc1 incident #1 online again (was down 2 min 50 s)",
+    ]);
+    expect(t.room.sent[2]!.replyTo).toBe(t.room.sent[0]!.eventId);
+  });
+
+  test("a device revoked while down: its incident is closed with a notice, not a push", async () => {
+    const t = setup();
+    await t.monitor.sweep();
+    agentUp = false;
+    t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 7000 });
+    await t.monitor.sweep();
+    agentUp = true;
+    t.devices.update("pc1", { status: "revoked" });
+    t.advance(60_000);
+    await t.monitor.sweep();
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=unreachable (/health: HTTP 503) incident #1",
+      "notice: [CLOSED] device_id=pc1 incident #1: the device was revoked (down 1 min)",
+    ]);
   });
 });
