@@ -5,7 +5,13 @@ import { alertMatching, deviceIp, healthOf, waitUntil, writeHealthConfig } from 
 import { hubFileDevices, hubPeers, tracesOnPc } from "./support/wg-state";
 import { sshAs } from "./support/hosts";
 import { loadConfig } from "../../config/load";
+import { join } from "node:path";
+import { AuditMirror } from "../../capabilities/wg/audit-mirror";
+import { trackedCalls } from "../../capabilities/wg/devices";
 import { agentRequest } from "../../device-agent/client/http";
+import { openDatabase } from "../../state/db";
+import { DeviceAuditStore } from "../../state/device-audit";
+import { BOT_MIGRATIONS } from "../../state/migrations";
 import { LabMatrixClient } from "../../lab/matrix-client";
 import { readAgentSecret } from "../../provisioning/wg/agent-secret";
 
@@ -149,14 +155,27 @@ describeLab("health monitor and !revoke", (lab) => {
   test("a tampered audit database (edited, deleted, cut short) → corrupted naming the first broken id", async () => {
     const ip = deviceIp(stateDir, "pc1")!;
     const secret = readAgentSecret(stateDir, "pc1")!;
+    // Sent as the bot sends them (recorded in its state, with a call_ref), so its copy of the
+    // device's audit matches them; a call the bot never sent would itself read as tampering.
+    const botDb = openDatabase(join(stateDir, "meshpilot.db"), BOT_MIGRATIONS);
+    const mirror = new AuditMirror({ store: new DeviceAuditStore(botDb) });
+    const send = trackedCalls(mirror, "pc1", (method, path, payload, timeoutMs) =>
+      agentRequest(`http://${ip}:7700`, secret, method, path, payload, timeoutMs),
+    );
     for (let i = 0; i < 4; i++) {
-      const reply = await agentRequest(`http://${ip}:7700`, secret, "POST", "/call", {
-        capability: "fs.list",
-        args: { path: "/home/lucas" },
-        caller: "e2e",
-      });
+      const reply = await send(
+        "POST",
+        "/call",
+        {
+          capability: "fs.list",
+          args: { path: "/home/lucas" },
+          caller: "e2e",
+        },
+        30_000,
+      );
       expect(reply.status).toBe(200);
     }
+    botDb.close();
     await waitUntil("the head accepted", () => (healthOf(stateDir, "pc1")!.audit_count ?? 0) >= 8, WAIT);
     const rows = sql("SELECT count(*) FROM audit");
     expect(Number(rows)).toBeGreaterThanOrEqual(8);
