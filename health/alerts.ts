@@ -28,15 +28,6 @@ export function alertLine(name: string, verdict: Verdict, incidentId?: number): 
   return incidentId === undefined ? line : `${line} incident #${incidentId}`;
 }
 
-/**
- * @deprecated The line before incidents (still drawn by the phone-screens e2e test); the
- * monitor sends {@link incidentResolvedLine}.
- */
-export function resolvedLine(name: string, was: HealthStatus, forMs: number): string {
-  return `[RESOLVED] device_id=${name} online again (was ${statusLabel(was)} for ${formatAge(forMs)})`;
-}
-
-/** The one line that closes a pushed incident; the duration is the whole incident. */
 export function incidentResolvedLine(name: string, incidentId: number, downMs: number): string {
   return `[RESOLVED] device_id=${name} incident #${incidentId} online again (was down ${formatDuration(downMs)})`;
 }

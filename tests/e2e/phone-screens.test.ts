@@ -14,7 +14,7 @@ import { withCode } from "../../bot/agents";
 import { healthGrid, type GridEntry } from "../../bot/health-grid";
 import { ELEMENT_X_TAGS, escapeHtml, tagsIn } from "../../bot/html";
 import { mentionContent, noticeContent, plain, type MessageContent } from "../../bot/reply";
-import { alertLine, resolvedLine } from "../../health/alerts";
+import { alertLine, incidentResolvedLine } from "../../health/alerts";
 import { emptyRecord, type HealthRecord } from "../../health/store";
 import type { Device } from "../../state/devices";
 
@@ -102,9 +102,9 @@ function alertMessages(): MessageContent[] {
   return [
     mentionContent(
       [OPERATOR],
-      plain(alertLine("aurgi-pc", { status: "stale", reason: "handshake 8 min ago" })),
+      plain(alertLine("aurgi-pc", { status: "stale", reason: "handshake 8 min ago" }, 12)),
     ),
-    mentionContent([OPERATOR], plain(resolvedLine("aurgi-pc", "stale", 12 * 60_000))),
+    mentionContent([OPERATOR], plain(incidentResolvedLine("aurgi-pc", 12, 12 * 60_000))),
     mentionContent(
       [OPERATOR],
       withCode("agent-pc1 wants to run `docker.restart nginx` — react 👍 or ✅ to allow, 👎 or ❌ to refuse"),
