@@ -1,3 +1,4 @@
+import { checkHealthPhysics } from "./physics";
 import { z } from "zod";
 import { defaultReadPrograms, describePrograms, policyTable } from "../common/policy";
 
@@ -44,207 +45,209 @@ const sshProgram = z
 
 const localpart = z.string().regex(/^[a-z0-9._=-]+$/, "must be lower-case letters, digits, . _ = or -");
 
-export const configSchema = z.strictObject({
-  homeserver: z.strictObject({
-    url: httpUrl,
-    server_name: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a server name such as example.org"),
-  }),
-  appservice: z.strictObject({
-    id: z.string().min(1).default("meshpilot"),
-    bind_address: z.string().min(1).default("127.0.0.1"),
-    port: z.number().int().min(1).max(65535).default(9000),
-    url: httpUrl,
-    as_token_file: z.string().min(1).optional(),
-    hs_token_file: z.string().min(1).optional(),
-    bot_localpart: localpart.default("meshpilot"),
-    agent_localpart_prefix: localpart.default("agent-"),
-  }),
-  operators: z.array(mxid).min(1, "list at least one operator"),
-  rooms: z
-    .strictObject({
-      alerts_alias: localpart.default("operator-alerts"),
-      alerts_name: z.string().min(1).default("meshpilot alerts"),
-    })
-    .default({ alerts_alias: "operator-alerts", alerts_name: "meshpilot alerts" }),
-  state_dir: z.string().min(1),
-  log: z
-    .strictObject({
-      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-    })
-    .default({ level: "info" }),
-  ssh: z
-    .strictObject({
-      /** The bot's private key for SSH to devices (and a remote hub); mode 0600. */
-      key_file: z.string().min(1).optional(),
-      connect_timeout_s: z.number().int().min(1).max(120).default(10),
-      keepalive_s: z.number().int().min(1).max(600).default(15),
-      max_channels_per_host: z.number().int().min(1).max(10).default(4),
-    })
-    .default({ connect_timeout_s: 10, keepalive_s: 15, max_channels_per_host: 4 }),
-  /** Aliases for `--ssh <alias>`: name → user@host[:port]. */
-  ssh_hosts: z
-    .record(
-      z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "alias names are lower-case letters, digits and -"),
-      z.string().min(3),
-    )
-    .default({}),
-  /** The manifest every SSH-only device starts with; <user> is the SSH user, <home> its home. */
-  ssh_devices: z
-    .strictObject({
-      allowed_binaries: z.array(sshProgram).default([...DEFAULT_SSH_BINARIES]),
-      paths_allowed: z
-        .array(
-          z
-            .string()
-            .regex(/^(\/|<home>(\/|$))/, "an absolute glob such as /var/log/** or <home>/**")
-            .refine((glob) => !/(^|\/)\.\.(\/|$)/.test(glob), "a glob without .."),
-        )
-        .default([...DEFAULT_SSH_PATHS]),
-      max_output_bytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(16 * 1024 * 1024)
-        .default(64 * 1024),
-      timeout_s: z.number().int().min(1).max(600).default(20),
-    })
-    .default({
-      allowed_binaries: [...DEFAULT_SSH_BINARIES],
-      paths_allowed: [...DEFAULT_SSH_PATHS],
-      max_output_bytes: 64 * 1024,
-      timeout_s: 20,
-    }),
-  /** The WireGuard mesh; required for `--via wg`. */
-  mesh: z
-    .strictObject({
-      interface: z
-        .string()
-        .regex(/^[a-zA-Z0-9_=+.-]{1,15}$/, "an interface name such as mesh0")
-        .default("mesh0"),
-      /** The mesh subnet in CIDR form; the hub has hub_address, devices get the rest. */
-      subnet: z
-        .string()
-        .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-9]|30)$/, "an IPv4 subnet such as 10.42.0.0/24"),
-      hub_address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "an IPv4 address inside subnet"),
-      /** What devices dial: the hub's public address and WireGuard port. */
-      endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port"),
-      /** local: the bot runs on the hub; ssh: the hub is reached over SSH (hub_ssh). */
-      hub_mode: z.enum(["local", "ssh"]).default("local"),
-      hub_ssh: z.string().optional(),
-      /** The hub's wg-quick file, kept in step with enrolled peers so a reboot keeps them. */
-      hub_config_file: z.string().min(1),
-      /** The device agent's port on each device's mesh IP. */
-      agent_port: z.number().int().min(1).max(65535).default(7700),
-      persistent_keepalive_s: z.number().int().min(0).max(3600).default(25),
-      /** On devices without the kernel module, wg-quick's userspace implementation (e.g. wireguard-go). */
-      client_userspace: z
-        .string()
-        .regex(/^[a-z0-9_-]+$/)
-        .optional(),
-      /** Where the device agent executables are (npm run build:agent). */
-      agent_dir: z.string().min(1).default("dist/agent"),
-      /** How long to wait for the first handshake and /health after starting the agent. */
-      ready_timeout_s: z.number().int().min(5).max(600).default(60),
-    })
-    .optional(),
-  /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
-  llm: z
-    .strictObject({
-      model: z.string().min(1).default("claude-sonnet-4-5"),
-      /** The API key, mode 0600; MESHPILOT_LLM_API_KEY (or ANTHROPIC_API_KEY) overrides it. */
-      api_key_file: z.string().min(1).optional(),
-      base_url: httpUrl.default("https://api.anthropic.com"),
-      max_tokens: z.number().int().min(64).max(64_000).default(2048),
-      /** Model → tools → model rounds in one turn before the agent stops and says so. */
-      max_tool_rounds: z.number().int().min(1).max(50).default(8),
-      history_max_turns: z.number().int().min(0).max(500).default(20),
-      history_max_tokens: z.number().int().min(500).max(500_000).default(24_000),
-      /** Tool output longer than this is cut, with a marker, before the model or the room sees it. */
-      tool_output_max_chars: z.number().int().min(200).max(200_000).default(8000),
-      request_timeout_s: z.number().int().min(1).max(900).default(120),
-      /** Retries of one model request on connection errors, timeouts, 429, 5xx and 529. */
-      retries: z.number().int().min(0).max(10).default(3),
-      retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
-      approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
-    })
-    .optional(),
-  /**
-   * Speech-to-text for voice messages: an OpenAI-compatible /v1/audio/transcriptions
-   * endpoint (whisper.cpp server, faster-whisper servers, LocalAI, OpenAI). Without it,
-   * voice messages get a reply saying so.
-   */
-  stt: z
-    .strictObject({
-      /** The full endpoint URL, …/v1/audio/transcriptions. */
+export const configSchema = z
+  .strictObject({
+    homeserver: z.strictObject({
       url: httpUrl,
-      model: z.string().min(1).default("whisper-1"),
-      /** The API key, mode 0600; MESHPILOT_STT_API_KEY overrides it. Local servers need none. */
-      api_key_file: z.string().min(1).optional(),
-      /** ISO-639-1 hint ("en"); unset lets the service detect the language. */
-      language: z
-        .string()
-        .regex(/^[a-z]{2,3}$/, "a language code such as en")
-        .optional(),
-      /** ogg: send the audio as it came; wav: convert with ffmpeg first (whisper.cpp without --convert). */
-      format: z.enum(["ogg", "wav"]).default("ogg"),
-      timeout_s: z.number().int().min(1).max(600).default(60),
-      /** Larger attachments are refused before (or while) downloading. OpenAI takes at most 25 MB. */
-      max_bytes: z
-        .number()
-        .int()
-        .min(1024)
-        .max(100 * 1024 * 1024)
-        .default(10 * 1024 * 1024),
-      /** Longer messages are refused, by their declared and their measured length. */
-      max_duration_s: z.number().int().min(1).max(3600).default(300),
-    })
-    .optional(),
-  /** The health monitor: how often, what counts as stale, probes, alert damping. */
-  health: z
-    .strictObject({
-      interval_s: z.number().int().min(1).max(3600).default(60),
-      /** A WireGuard device whose last handshake is older than this is stale, never online. */
-      stale_after_s: z.number().int().min(1).max(86_400).default(180),
-      probe_timeout_s: z.number().int().min(1).max(120).default(5),
-      /** Extra tries of a failed probe before a device counts as unreachable. */
-      probe_retries: z.number().int().min(0).max(10).default(2),
-      /** Devices probed at once. */
-      concurrency: z.number().int().min(1).max(1000).default(32),
-      /** Push a reminder of an incident still open after this long (and again each period); unset: never. */
-      remind_after_s: z.number().int().min(60).optional(),
-      /**
-       * More than flap_max_alerts incidents of one device opened within flap_window_s: one
-       * [FLAPPING] push, then its new incidents are recorded but not pushed until it holds one
-       * state that long. A pushed incident always gets its [RESOLVED].
-       */
-      flap_window_s: z.number().int().min(1).max(86_400).default(900),
-      flap_max_alerts: z.number().int().min(1).max(100).default(4),
-      /** 🔕 on an alert: that device's new incidents are recorded, not pushed, for this long. */
-      silence_s: z.number().int().min(60).max(604_800).default(3600),
-    })
-    .default({
-      interval_s: 60,
-      stale_after_s: 180,
-      probe_timeout_s: 5,
-      probe_retries: 2,
-      concurrency: 32,
-      flap_window_s: 900,
-      flap_max_alerts: 4,
-      silence_s: 3600,
+      server_name: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a server name such as example.org"),
     }),
-  revoke: z
-    .strictObject({
-      /** How long a !revoke confirmation code stays valid. */
-      code_ttl_s: z.number().int().min(1).max(3600).default(300),
-    })
-    .default({ code_ttl_s: 300 }),
-  startup: z
-    .strictObject({
-      /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
-      homeserver_wait_s: z.number().int().min(0).default(300),
-    })
-    .default({ homeserver_wait_s: 300 }),
-});
+    appservice: z.strictObject({
+      id: z.string().min(1).default("meshpilot"),
+      bind_address: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(1).max(65535).default(9000),
+      url: httpUrl,
+      as_token_file: z.string().min(1).optional(),
+      hs_token_file: z.string().min(1).optional(),
+      bot_localpart: localpart.default("meshpilot"),
+      agent_localpart_prefix: localpart.default("agent-"),
+    }),
+    operators: z.array(mxid).min(1, "list at least one operator"),
+    rooms: z
+      .strictObject({
+        alerts_alias: localpart.default("operator-alerts"),
+        alerts_name: z.string().min(1).default("meshpilot alerts"),
+      })
+      .default({ alerts_alias: "operator-alerts", alerts_name: "meshpilot alerts" }),
+    state_dir: z.string().min(1),
+    log: z
+      .strictObject({
+        level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+      })
+      .default({ level: "info" }),
+    ssh: z
+      .strictObject({
+        /** The bot's private key for SSH to devices (and a remote hub); mode 0600. */
+        key_file: z.string().min(1).optional(),
+        connect_timeout_s: z.number().int().min(1).max(120).default(10),
+        keepalive_s: z.number().int().min(1).max(600).default(15),
+        max_channels_per_host: z.number().int().min(1).max(10).default(4),
+      })
+      .default({ connect_timeout_s: 10, keepalive_s: 15, max_channels_per_host: 4 }),
+    /** Aliases for `--ssh <alias>`: name → user@host[:port]. */
+    ssh_hosts: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, "alias names are lower-case letters, digits and -"),
+        z.string().min(3),
+      )
+      .default({}),
+    /** The manifest every SSH-only device starts with; <user> is the SSH user, <home> its home. */
+    ssh_devices: z
+      .strictObject({
+        allowed_binaries: z.array(sshProgram).default([...DEFAULT_SSH_BINARIES]),
+        paths_allowed: z
+          .array(
+            z
+              .string()
+              .regex(/^(\/|<home>(\/|$))/, "an absolute glob such as /var/log/** or <home>/**")
+              .refine((glob) => !/(^|\/)\.\.(\/|$)/.test(glob), "a glob without .."),
+          )
+          .default([...DEFAULT_SSH_PATHS]),
+        max_output_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024),
+        timeout_s: z.number().int().min(1).max(600).default(20),
+      })
+      .default({
+        allowed_binaries: [...DEFAULT_SSH_BINARIES],
+        paths_allowed: [...DEFAULT_SSH_PATHS],
+        max_output_bytes: 64 * 1024,
+        timeout_s: 20,
+      }),
+    /** The WireGuard mesh; required for `--via wg`. */
+    mesh: z
+      .strictObject({
+        interface: z
+          .string()
+          .regex(/^[a-zA-Z0-9_=+.-]{1,15}$/, "an interface name such as mesh0")
+          .default("mesh0"),
+        /** The mesh subnet in CIDR form; the hub has hub_address, devices get the rest. */
+        subnet: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-9]|30)$/, "an IPv4 subnet such as 10.42.0.0/24"),
+        hub_address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "an IPv4 address inside subnet"),
+        /** What devices dial: the hub's public address and WireGuard port. */
+        endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, "host:port"),
+        /** local: the bot runs on the hub; ssh: the hub is reached over SSH (hub_ssh). */
+        hub_mode: z.enum(["local", "ssh"]).default("local"),
+        hub_ssh: z.string().optional(),
+        /** The hub's wg-quick file, kept in step with enrolled peers so a reboot keeps them. */
+        hub_config_file: z.string().min(1),
+        /** The device agent's port on each device's mesh IP. */
+        agent_port: z.number().int().min(1).max(65535).default(7700),
+        persistent_keepalive_s: z.number().int().min(0).max(3600).default(25),
+        /** On devices without the kernel module, wg-quick's userspace implementation (e.g. wireguard-go). */
+        client_userspace: z
+          .string()
+          .regex(/^[a-z0-9_-]+$/)
+          .optional(),
+        /** Where the device agent executables are (npm run build:agent). */
+        agent_dir: z.string().min(1).default("dist/agent"),
+        /** How long to wait for the first handshake and /health after starting the agent. */
+        ready_timeout_s: z.number().int().min(5).max(600).default(60),
+      })
+      .optional(),
+    /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
+    llm: z
+      .strictObject({
+        model: z.string().min(1).default("claude-sonnet-4-5"),
+        /** The API key, mode 0600; MESHPILOT_LLM_API_KEY (or ANTHROPIC_API_KEY) overrides it. */
+        api_key_file: z.string().min(1).optional(),
+        base_url: httpUrl.default("https://api.anthropic.com"),
+        max_tokens: z.number().int().min(64).max(64_000).default(2048),
+        /** Model → tools → model rounds in one turn before the agent stops and says so. */
+        max_tool_rounds: z.number().int().min(1).max(50).default(8),
+        history_max_turns: z.number().int().min(0).max(500).default(20),
+        history_max_tokens: z.number().int().min(500).max(500_000).default(24_000),
+        /** Tool output longer than this is cut, with a marker, before the model or the room sees it. */
+        tool_output_max_chars: z.number().int().min(200).max(200_000).default(8000),
+        request_timeout_s: z.number().int().min(1).max(900).default(120),
+        /** Retries of one model request on connection errors, timeouts, 429, 5xx and 529. */
+        retries: z.number().int().min(0).max(10).default(3),
+        retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
+        approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
+      })
+      .optional(),
+    /**
+     * Speech-to-text for voice messages: an OpenAI-compatible /v1/audio/transcriptions
+     * endpoint (whisper.cpp server, faster-whisper servers, LocalAI, OpenAI). Without it,
+     * voice messages get a reply saying so.
+     */
+    stt: z
+      .strictObject({
+        /** The full endpoint URL, …/v1/audio/transcriptions. */
+        url: httpUrl,
+        model: z.string().min(1).default("whisper-1"),
+        /** The API key, mode 0600; MESHPILOT_STT_API_KEY overrides it. Local servers need none. */
+        api_key_file: z.string().min(1).optional(),
+        /** ISO-639-1 hint ("en"); unset lets the service detect the language. */
+        language: z
+          .string()
+          .regex(/^[a-z]{2,3}$/, "a language code such as en")
+          .optional(),
+        /** ogg: send the audio as it came; wav: convert with ffmpeg first (whisper.cpp without --convert). */
+        format: z.enum(["ogg", "wav"]).default("ogg"),
+        timeout_s: z.number().int().min(1).max(600).default(60),
+        /** Larger attachments are refused before (or while) downloading. OpenAI takes at most 25 MB. */
+        max_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(100 * 1024 * 1024)
+          .default(10 * 1024 * 1024),
+        /** Longer messages are refused, by their declared and their measured length. */
+        max_duration_s: z.number().int().min(1).max(3600).default(300),
+      })
+      .optional(),
+    /** The health monitor: how often, what counts as stale, probes, alert damping. */
+    health: z
+      .strictObject({
+        interval_s: z.number().int().min(1).max(3600).default(60),
+        /** A WireGuard device whose last handshake is older than this is stale, never online. */
+        stale_after_s: z.number().int().min(1).max(86_400).default(180),
+        probe_timeout_s: z.number().int().min(1).max(120).default(5),
+        /** Extra tries of a failed probe before a device counts as unreachable. */
+        probe_retries: z.number().int().min(0).max(10).default(2),
+        /** Devices probed at once. */
+        concurrency: z.number().int().min(1).max(1000).default(32),
+        /** Push a reminder of an incident still open after this long (and again each period); unset: never. */
+        remind_after_s: z.number().int().min(60).optional(),
+        /**
+         * More than flap_max_alerts incidents of one device opened within flap_window_s: one
+         * [FLAPPING] push, then its new incidents are recorded but not pushed until it holds one
+         * state that long. A pushed incident always gets its [RESOLVED].
+         */
+        flap_window_s: z.number().int().min(1).max(86_400).default(900),
+        flap_max_alerts: z.number().int().min(1).max(100).default(4),
+        /** 🔕 on an alert: that device's new incidents are recorded, not pushed, for this long. */
+        silence_s: z.number().int().min(60).max(604_800).default(3600),
+      })
+      .default({
+        interval_s: 60,
+        stale_after_s: 180,
+        probe_timeout_s: 5,
+        probe_retries: 2,
+        concurrency: 32,
+        flap_window_s: 900,
+        flap_max_alerts: 4,
+        silence_s: 3600,
+      }),
+    revoke: z
+      .strictObject({
+        /** How long a !revoke confirmation code stays valid. */
+        code_ttl_s: z.number().int().min(1).max(3600).default(300),
+      })
+      .default({ code_ttl_s: 300 }),
+    startup: z
+      .strictObject({
+        /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
+        homeserver_wait_s: z.number().int().min(0).default(300),
+      })
+      .default({ homeserver_wait_s: 300 }),
+  })
+  .superRefine(checkHealthPhysics);
 
 export type Config = z.output<typeof configSchema>;
 

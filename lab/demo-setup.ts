@@ -23,7 +23,7 @@ export function writeDemoConfig(facts: LabFacts, modelUrl: string): string {
     retry_base_ms: 100,
     request_timeout_s: 20,
   });
-  doc.set("health", { interval_s: 2, stale_after_s: 170, probe_timeout_s: 2, probe_retries: 1 });
+  doc.set("health", { interval_s: 3, stale_after_s: 170, probe_timeout_s: 2, probe_retries: 1 });
   const file = join(facts.labDir, "meshpilot-demo.yaml");
   writeFileSync(file, doc.toString());
   return file;

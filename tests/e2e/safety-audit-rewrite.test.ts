@@ -53,7 +53,7 @@ describeLab("safety: a device rewriting its audit history after the bot's head",
     );
     standIn = await AnthropicStandIn.start({ apiKey: STANDIN_KEY });
     const configFile = writeSafetyConfig(lab(), "safety-audit", standIn.url, {
-      health: { interval_s: 3600, stale_after_s: 3600, probe_timeout_s: 3, probe_retries: 1 },
+      health: { interval_s: 3600, stale_after_s: 7200, probe_timeout_s: 3, probe_retries: 1 },
       revoke: { code_ttl_s: 60 },
     });
     stateDir = loadConfig(configFile).config.state_dir;

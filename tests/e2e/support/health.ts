@@ -17,7 +17,7 @@ export function writeHealthConfig(facts: LabFacts, codeTtlS: number): string {
   const config = parse(readFileSync(facts.botConfig, "utf8")) as Record<string, unknown>;
   config.operators = [facts.operator.userId, facts.stranger.userId];
   config.health = {
-    interval_s: 2,
+    interval_s: 3,
     stale_after_s: 170,
     probe_timeout_s: 2,
     probe_retries: 1,
