@@ -2,7 +2,7 @@
 import { readEnv } from "../common/env";
 import { createLogger } from "../common/log";
 import { ConfigError, loadConfig, loadSecrets } from "../config/load";
-import { startBot } from "../bot/app";
+import type { startBot as StartBot } from "../bot/app";
 import { StartupError } from "../bot/homeserver";
 import { buildRegistration, registrationYaml } from "../bot/registration";
 import { DOCTOR_USAGE, runDoctor } from "./doctor";
@@ -66,8 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runBot(
-  config: Parameters<typeof startBot>[0],
-  secrets: Parameters<typeof startBot>[1],
+  config: Parameters<typeof StartBot>[0],
+  secrets: Parameters<typeof StartBot>[1],
   levelOverride: string | undefined,
 ): Promise<number> {
   const log = createLogger({
@@ -86,8 +86,11 @@ async function runBot(
   };
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
-  let bot: Awaited<ReturnType<typeof startBot>>;
+  let bot: Awaited<ReturnType<typeof StartBot>>;
   try {
+    // Loaded only to run the bot: its SDK's dependencies print deprecation warnings at
+    // import, which check-config, registration and init must not carry.
+    const { startBot } = await import("../bot/app");
     bot = await startBot(config, secrets, log, { signal: stopping.signal });
   } catch (error) {
     if (stopping.signal.aborted) {

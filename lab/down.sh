@@ -28,6 +28,8 @@ for ns in "${PCS[@]}" hub; do
   netns_exists "$ns" && ip netns del "$ns"
 done
 ip link show "$ROOT_IF" >/dev/null 2>&1 && ip link del "$ROOT_IF"
+# Only the name: the namespace itself is the one this machine runs in.
+netns_exists "$ROOT_NETNS" && ip netns del "$ROOT_NETNS"
 # wireguard-go removes its socket on exit; a killed one may leave a stale socket behind.
 for sock in /run/wireguard/*.sock; do
   [ -S "$sock" ] || continue

@@ -17,6 +17,8 @@ export interface LabFacts {
   operator: { userId: string; user: string; password: string };
   stranger: { userId: string; user: string; password: string };
   botSshKey: string;
+  /** A name for the namespace Synapse runs in (lab/up.sh attaches it), for nsenter --net. */
+  rootNetns?: string;
   mesh: { interface: string; subnet: string; hubIp: string; hubConfig: string };
   knownHosts: string;
   hosts: Record<

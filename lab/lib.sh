@@ -16,6 +16,9 @@ ROOT_IF="mp-hub"
 # The hub's LAN, a bridge inside the hub namespace; PCs hang off it.
 HUB_LAN_IP="192.0.2.1"
 PCS=(pc1 pc2 pc3)
+# A name for the namespace the lab was brought up from (Synapse's), so tests running inside
+# hub can start a process there again (ip netns attach; deleting the name leaves it intact).
+ROOT_NETNS="mp-root"
 # pc3 is reached as root (its own private /root), like a Raspberry Pi set up with a root login.
 declare -A PC_IP=([pc1]=192.0.2.11 [pc2]=192.0.2.12 [pc3]=192.0.2.13)
 AS_PORT=9000

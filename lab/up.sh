@@ -34,6 +34,7 @@ mkdir -p "$LAB_DIR/bot" && chmod 700 "$LAB_DIR/bot"
 [ -f "$LAB_DIR/bot/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -C "meshpilot-lab-bot" -f "$LAB_DIR/bot/id_ed25519"
 
 # --- network ---------------------------------------------------------------------------
+netns_exists "$ROOT_NETNS" || ip netns attach "$ROOT_NETNS" $$
 if ! netns_exists hub; then
   log "namespaces and links"
   ip netns add hub
@@ -238,6 +239,7 @@ cat > "$LAB_DIR/lab.json" <<JSON
   "operator": {"userId": "@$OPERATOR_USER:$SERVER_NAME", "user": "$OPERATOR_USER", "password": "$OPERATOR_PASSWORD"},
   "stranger": {"userId": "@$STRANGER_USER:$SERVER_NAME", "user": "$STRANGER_USER", "password": "$STRANGER_PASSWORD"},
   "botSshKey": "$LAB_DIR/bot/id_ed25519",
+  "rootNetns": "/run/netns/$ROOT_NETNS",
   "mesh": {"interface": "$MESH_IF", "subnet": "$MESH_SUBNET", "hubIp": "$MESH_HUB_IP", "hubConfig": "$HUB_WG/$MESH_IF.conf"},
   "knownHosts": "$LAB_DIR/known_hosts",
   "hosts": {

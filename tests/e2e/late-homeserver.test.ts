@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, openSync, closeSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, closeSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -31,6 +31,13 @@ class LabSynapse {
     return join(this.facts.labDir, "synapse");
   }
 
+  /** The namespace lab/up.sh was run from, by its attached name. */
+  private get netns(): string {
+    if (!this.facts.rootNetns)
+      throw new Error("lab.json has no rootNetns: bring the lab up again (npm run lab:up)");
+    return this.facts.rootNetns;
+  }
+
   private get pidFile(): string {
     return join(this.dir, "synapse.pid");
   }
@@ -38,8 +45,8 @@ class LabSynapse {
   async stop(): Promise<void> {
     const pid = Number(readFileSync(this.pidFile, "utf8"));
     if (!(pid > 0 && alive(pid))) throw new Error(`Synapse is not running (pid file ${this.pidFile})`);
-    if (readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync("/proc/1/ns/net"))
-      throw new Error("Synapse does not run in pid 1's network namespace; this test cannot restart it");
+    if (statSync(`/proc/${pid}/ns/net`).ino !== statSync(this.netns).ino)
+      throw new Error(`Synapse does not run in ${this.netns}; this test cannot restart it (npm run lab:up)`);
     const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
     // up.sh's setsid normally execs into Synapse; if it had forked, its name would lead.
     this.argv = argv[0]?.endsWith("setsid") ? argv.slice(1) : argv;
@@ -55,7 +62,7 @@ class LabSynapse {
     if (!argv) throw new Error("Synapse is down and was not stopped by this test: npm run lab:up");
     const out = openSync(join(this.dir, "stdout.log"), "a");
     // detached: a session of its own (up.sh's setsid); nsenter execs Synapse, same pid.
-    const child = spawn("nsenter", ["--net=/proc/1/ns/net", ...argv], {
+    const child = spawn("nsenter", [`--net=${this.netns}`, ...argv], {
       cwd: this.dir,
       detached: true,
       stdio: ["ignore", out, out],
