@@ -12,7 +12,7 @@ import { agentRequest } from "../../device-agent/client/http";
 import { openDatabase } from "../../state/db";
 import { DeviceAuditStore } from "../../state/device-audit";
 import { BOT_MIGRATIONS } from "../../state/migrations";
-import { LabMatrixClient } from "../../lab/matrix-client";
+import { LabMatrixClient, type MatrixEvent } from "../../lab/matrix-client";
 import { readAgentSecret } from "../../provisioning/wg/agent-secret";
 
 const CODE_TTL_S = 10;
@@ -202,6 +202,48 @@ describeLab("health monitor and !revoke", (lab) => {
         ),
       ).toBeTruthy();
     }
+  }, 300_000);
+
+  test("reactions on an alert act: 🔕 silences pc1 and says until when; 🔁 repairs it; the pushed incident still resolves", async () => {
+    const anchor = await mark();
+    sshAs(
+      lab(),
+      "pc1",
+      "lucas",
+      `kill -- -"$(cat ~/.local/state/meshpilot/agent.pid)"; pkill -f '/[m]eshpilot/(supervise|device-agent)'; true`,
+    );
+    const pushed = await session.operator.waitForAfter(
+      anchor,
+      alertMatching(lab(), session.alertsRoom, /\[ALERT\] device_id=pc1 status=unreachable .*incident #\d+/),
+      60_000,
+      "the alert",
+    );
+    const id = incidentId(pushed.content.body as string);
+    const fromBot = (pattern: RegExp) => (e: MatrixEvent) =>
+      e.room_id === session.alertsRoom &&
+      e.sender === lab().botUserId &&
+      pattern.test(String(e.content.body));
+    await session.operator.react(session.alertsRoom, pushed.event_id, "🔕");
+    const silenced = await session.operator.waitForAfter(
+      pushed.event_id,
+      fromBot(/^🔕 pc1 silenced until \d{4}-\d\d-\d\d \d\d:\d\d UTC/),
+      WAIT,
+      "the silence notice",
+    );
+    expect(silenced.content.body).toMatch(/by @operator:meshpilot\.test/);
+    await session.operator.react(session.alertsRoom, pushed.event_id, "🔁");
+    await session.operator.waitForAfter(
+      pushed.event_id,
+      fromBot(/^🔁 repairing pc1/),
+      WAIT,
+      "the repair notice",
+    );
+    await alert(
+      anchor,
+      new RegExp(`\\[RESOLVED\\] device_id=pc1 incident #${id} online again \\(was down `),
+      180_000,
+    );
+    expect(healthOf(stateDir, "pc1")?.status).toBe("online");
   }, 300_000);
 
   test("revoke: wrong code, another operator, an expired code → refused; the right code → gone from hub and pc1, room closed", async () => {
