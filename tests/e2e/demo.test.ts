@@ -26,7 +26,7 @@ describeLab("npm run demo (the operator's day)", (lab) => {
       "✓ agent-pc2 live — say hi in #device-pc2:meshpilot.test",
       "🟢 pc1 wg 10.42.0.",
       "[ALERT] device_id=pc1 status=stale",
-      "[RESOLVED] device_id=pc1 online again",
+      "[RESOLVED] device_id=pc1 incident #",
       "✓ pc1 revoked: hub peer removed",
       `password    ${facts.operator.password}`,
     ]) {
