@@ -1,24 +1,11 @@
-import { ConfigError, parseConfig } from "../../../config/load";
+import { parseConfig } from "../../../config/load";
+import { MINIMAL_CONFIG, configProblems } from "../support/config-text";
 import { DEFAULT_SSH_BINARIES } from "../../../config/schema";
 import { defaultReadPrograms } from "../../../common/policy";
 import { sshManifestFor } from "../../../provisioning/ssh-pipeline";
 
-const minimal = `
-homeserver: { url: "http://127.0.0.1:8008", server_name: example.org }
-appservice: { url: "http://127.0.0.1:9000", as_token_file: as, hs_token_file: hs }
-operators: ["@you:example.org"]
-state_dir: ./state
-`;
-
-function problemsOf(text: string): readonly string[] {
-  try {
-    parseConfig(text, "test.yaml");
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const minimal = MINIMAL_CONFIG;
+const problemsOf = configProblems;
 
 describe("the SSH-only manifest", () => {
   const { config } = parseConfig(minimal);
