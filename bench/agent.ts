@@ -8,7 +8,6 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -16,6 +15,7 @@ import { AuditLog } from "../common/audit/log";
 import { agentRequest } from "../device-agent/client/http";
 import { readManifestTemplate, renderManifest } from "../device-agent/manifest/render";
 import { openNodeAuditDb } from "../device-agent/node-db";
+import { freePort, waitForHealth } from "./local-agent";
 import { summary } from "./stats";
 
 /**
@@ -63,7 +63,7 @@ async function roundTrip(dir: string): Promise<void> {
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(url);
+    await waitForHealth(url, SECRET);
     const samples: number[] = [];
     for (let i = 0; i < 1050; i++) {
       const started = performance.now();
@@ -123,29 +123,6 @@ function sizes(): void {
     console.log(
       `${file.padEnd(32)} ${mb(bytes.length).padStart(9)}   gzip ${mb(gzipSync(bytes).length).padStart(8)}`,
     );
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await agentRequest(url, SECRET, "GET", "/health", undefined, 1000)).status === 200) return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the agent did not answer on ${url} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
   }
 }
 
