@@ -35,10 +35,17 @@ for (let i = 0; i < Number(count); i++) {
           ? audit.verify(
               count ? { count: Number(count), hash: url.searchParams.get("hash") ?? "" } : undefined,
             )
-          : { entries: audit.entries(Number(url.searchParams.get("after") ?? 0), 2), next_after: null };
+          : auditPage(audit, url.searchParams);
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(payload));
   });
   server.listen(Number(base) + i, "127.0.0.1", () => {
     if (++listening === Number(count)) process.stdout.write("ready\n");
   });
+}
+
+/** GET /audit/entries as the real agent pages it: after, limit, and where the next page starts. */
+function auditPage(audit: AuditLog, query: URLSearchParams): unknown {
+  const entries = audit.entries(Number(query.get("after") ?? 0), Number(query.get("limit") ?? 100));
+  const last = entries[entries.length - 1];
+  return { entries, next_after: last && last.id < audit.head().count ? last.id : null };
 }

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       if (online !== DEVICES) throw new Error(`only ${online}/${DEVICES} online`);
     }
     console.log(
-      `sweep over ${DEVICES} devices (signed /health + /audit/verify, 50-entry chains, concurrency 32):`,
+      `sweep over ${DEVICES} devices (signed /health, the bot syncing its copy of each 50-entry chain, /audit/verify; concurrency 32):`,
     );
     console.log(
       `  first ${(sweeps[0]! / 1000).toFixed(2)} s, then ${(sweeps[1]! / 1000).toFixed(2)} s, ${(sweeps[2]! / 1000).toFixed(2)} s (goal ≤ 5 s)`,
