@@ -96,11 +96,13 @@ export function sshTools(deps: SshToolDeps): Tool[] {
 function classifyExec(manifest: SshManifest, input: Input): ApprovalNeed {
   const decision = checkSshArgv(manifest, Array.isArray(input.argv) ? (input.argv as unknown[]) : []);
   if (decision.ok) return { needed: false, callClass: "read", reason: `${decision.form} only reads` };
-  if (decision.callClass && decision.callClass !== "read") {
-    return { needed: true, callClass: decision.callClass, reason: `${decision.reason}; it will be refused` };
-  }
-  // Refused before anything is sent: no operator can make it acceptable, so none is asked.
-  return { needed: false, callClass: "read", reason: `refused by policy: ${decision.reason}` };
+  // Refused before anything is sent — a change form too (an SSH-only device only reads): no
+  // operator can make it acceptable, so none is asked; the class is still reported.
+  return {
+    needed: false,
+    callClass: decision.callClass ?? "read",
+    reason: `refused by policy: ${decision.reason}`,
+  };
 }
 
 function execPlan(manifest: SshManifest, input: Input): Plan {

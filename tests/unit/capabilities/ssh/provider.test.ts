@@ -69,7 +69,7 @@ describe("the SSH tools", () => {
 
   const resultRows = () => log.entries(0, 100).filter((e) => e.kind === "result");
 
-  test("classify: every accepted call is a read needing no one; a change form names its class", () => {
+  test("classify: every accepted call is a read needing no one; a change form names its class and is refused without asking", () => {
     expect(tool("ssh_fs_read").classify({ path: "/x" })).toMatchObject({ needed: false, callClass: "read" });
     expect(tool("ssh_exec").classify({ argv: ["df", "-h"] })).toEqual({
       needed: false,
@@ -77,8 +77,9 @@ describe("the SSH tools", () => {
       reason: expect.stringMatching(/^df/) as string,
     });
     expect(tool("ssh_exec").classify({ argv: ["systemctl", "restart", "ssh"] })).toMatchObject({
-      needed: true,
+      needed: false,
       callClass: "change",
+      reason: expect.stringMatching(/^refused by policy: .*an SSH-only device only reads/) as string,
     });
     expect(tool("ssh_exec").classify({ argv: ["rm", "-rf", "/"] })).toMatchObject({
       needed: false,
