@@ -1,4 +1,4 @@
-import type { AuditEntry } from "../common/audit/chain";
+import { AUDIT_ENTRY_COLUMNS, type AuditEntry } from "../common/audit/chain";
 import type { Db } from "./db";
 
 /** An entry of a device's chain as the bot holds it: every hashed field, and its ref. */
@@ -34,23 +34,7 @@ export interface SyncRecord {
   reason: string | null;
 }
 
-const ENTRY_COLUMNS = [
-  "id",
-  "kind",
-  "call_id",
-  "ts",
-  "capability",
-  "args",
-  "caller",
-  "exit_code",
-  "bytes",
-  "duration_ms",
-  "refusal",
-  "error",
-  "prev_hash",
-  "hash",
-  "ref",
-] as const;
+const ENTRY_COLUMNS = AUDIT_ENTRY_COLUMNS;
 
 /** The SQL behind the audit mirror: the bot's copy of each device's chain and the calls it sent. */
 export class DeviceAuditStore {

@@ -66,6 +66,14 @@ const FIELD_ORDER: readonly (keyof AuditFields)[] = [
   "error",
 ];
 
+/** Every stored column of an entry, in order: the hashed fields, the links, and `ref`. */
+export const AUDIT_ENTRY_COLUMNS = [
+  ...FIELD_ORDER,
+  "prev_hash",
+  "hash",
+  "ref",
+] as const satisfies readonly (keyof AuditEntry)[];
+
 /** Stable JSON: keys sorted at every level, so the same value always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

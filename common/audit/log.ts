@@ -1,5 +1,6 @@
 import type { SqlDatabase } from "../sql";
 import {
+  AUDIT_ENTRY_COLUMNS,
   GENESIS_HASH,
   canonicalJson,
   checkAgainstRemembered,
@@ -47,8 +48,7 @@ export const AUDIT_SCHEMA = `
   );
 `;
 
-const COLUMNS =
-  "id, kind, call_id, ts, capability, args, caller, exit_code, bytes, duration_ms, refusal, error, prev_hash, hash, ref";
+const COLUMNS = AUDIT_ENTRY_COLUMNS.join(", ");
 
 /** Databases created before `ref` existed get the column (null in old rows, which hash as before). */
 function addRefColumn(db: SqlDatabase): void {
