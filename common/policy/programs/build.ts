@@ -8,24 +8,8 @@ export function reader(
   options: OptionSpec[],
   path: { min: number; type?: ValueType; cwd?: boolean },
 ): GetoptProgram {
-  const type = path.type ?? PATH_FILE;
-  return {
-    kind: "getopt",
-    name,
-    style: "gnu",
-    dashDash: true,
-    options,
-    forms: [
-      {
-        callClass: "read",
-        verb: [],
-        options: allOptionNames(options),
-        positionals: [pos("PATH", type, path.min)],
-        cwdWhenNoPath: path.cwd === true,
-        reason: `${name} only reads`,
-      },
-    ],
-  };
+  const program = simple(name, options, `${name} only reads`, pos("PATH", path.type ?? PATH_FILE, path.min));
+  return { ...program, forms: program.forms.map((form) => ({ ...form, cwdWhenNoPath: path.cwd === true })) };
 }
 
 /** A program with one read form, every listed option, and optionally one typed operand. */
