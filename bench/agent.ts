@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { AuditLog } from "../common/audit/log";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import { readManifestTemplate, renderManifest } from "../device-agent/manifest/render";
 import { openNodeAuditDb } from "../device-agent/node-db";
 import { freePort, waitForHealth } from "./local-agent";

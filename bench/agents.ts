@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import { readManifestTemplate, renderManifest } from "../device-agent/manifest/render";
 import { AnthropicStandIn, callTool, lastToolResults, say } from "../lab/anthropic-standin";
 import { percentile, summary } from "./stats";

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 
 /** A free TCP port on loopback, for an agent started by a benchmark. */
 export function freePort(): Promise<number> {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import { readManifestTemplate, renderManifest } from "../device-agent/manifest/render";
 import { freePort, waitForHealth } from "./local-agent";
 import { summary } from "./stats";

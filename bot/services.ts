@@ -16,7 +16,7 @@ import { DeviceStore } from "../state/devices";
 import { buildCommandTable } from "./commands";
 import type { CommandTable } from "./commands/table";
 import { AppserviceProvisioner } from "./device-rooms";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import { Hub } from "../provisioning/wg/hub";
 import { LazySshShell, LocalShell } from "../provisioning/wg/shell";
 import { connectSsh } from "../ssh/connect";

@@ -2,7 +2,7 @@ import type { ChainHead, VerifyResult } from "../common/audit/chain";
 import type { Logger } from "../common/log";
 import type { MirrorVerdict } from "../capabilities/wg/audit-mirror";
 import type { AgentTransport } from "../capabilities/wg/wire";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import type { Device } from "../state/devices";
 import type { AlertSettings } from "./alerts";
 import { evaluate } from "./evaluate";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ChainHead, VerifyResult } from "../common/audit/chain";
 import { healthReplySchema, parseWire } from "../capabilities/wg/wire";
-import { agentRequest } from "../device-agent/client/http";
+import { agentRequest } from "../capabilities/wg/agent-http";
 import type { AuditVerdict } from "./types";
 
 export interface ProbeSettings {

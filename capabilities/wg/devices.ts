@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UserError, errorCode, errorMessage } from "../../common/errors";
 import type { Logger } from "../../common/log";
-import { agentRequest } from "../../device-agent/client/http";
+import { agentRequest } from "./agent-http";
 import { manifestSchema, type Manifest } from "../../device-agent/manifest/schema";
 import type { Device } from "../../state/devices";
 import type { Tool } from "../types";

@@ -1,6 +1,6 @@
 import { capabilitySpec, type CapabilityName } from "../../common/capabilities";
 import { errorCode } from "../../common/errors";
-import type { AgentReply } from "../../device-agent/client/http";
+import type { AgentReply } from "./agent-http";
 import type { Manifest } from "../../device-agent/manifest/schema";
 import {
   CALL_CLASSES,
@@ -15,7 +15,7 @@ import { approvalNote } from "../registry";
 import type { ApprovalNeed, Tool, ToolContext, ToolResult } from "../types";
 import { formatCapabilityResult, type WireResult } from "./format";
 
-/** A signed request to the device agent (device-agent/client/http.ts in production). */
+/** A signed request to the device agent (agent-http.ts in production). */
 export type AgentCall = (
   method: "GET" | "POST",
   path: string,

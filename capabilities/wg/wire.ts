@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson, type AuditEntry } from "../../common/audit/chain";
 import { isCapabilityName, parseCapabilityInput, type CapabilityInput } from "../../common/capabilities";
-import type { AgentReply } from "../../device-agent/client/http";
+import type { AgentReply } from "./agent-http";
 
 /**
  * What the bot accepts from a device agent, checked field by field: a device is a machine
@@ -16,7 +16,7 @@ export class UnexpectedShapeError extends Error {
   }
 }
 
-/** A signed request to one device agent: device-agent/client/http.ts bound to its URL and secret. */
+/** A signed request to one device agent: agent-http.ts bound to its URL and secret. */
 export type AgentTransport = (
   method: "GET" | "POST",
   path: string,

@@ -8,7 +8,7 @@ import { loadConfig } from "../../config/load";
 import { join } from "node:path";
 import { AuditMirror } from "../../capabilities/wg/audit-mirror";
 import { trackedCalls } from "../../capabilities/wg/devices";
-import { agentRequest } from "../../device-agent/client/http";
+import { agentRequest } from "../../capabilities/wg/agent-http";
 import { openDatabase } from "../../state/db";
 import { DeviceAuditStore } from "../../state/device-audit";
 import { BOT_MIGRATIONS } from "../../state/migrations";

@@ -3,7 +3,7 @@ import { rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadConfig } from "../../config/load";
-import { agentRequest } from "../../device-agent/client/http";
+import { agentRequest } from "../../capabilities/wg/agent-http";
 import { AnthropicStandIn, callTool, lastToolResults, say } from "../../lab/anthropic-standin";
 import { readAgentSecret } from "../../provisioning/wg/agent-secret";
 import { agentSays, STANDIN_KEY } from "./support/agents";

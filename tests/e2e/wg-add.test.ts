@@ -4,7 +4,7 @@ import { LabSession, WAIT } from "./support/session";
 import { hubFileDevices, hubHandshakes, hubPeers, pcFiles } from "./support/wg-state";
 import { sshAs } from "./support/hosts";
 import { loadConfig } from "../../config/load";
-import { agentRequest } from "../../device-agent/client/http";
+import { agentRequest } from "../../capabilities/wg/agent-http";
 import { readAgentSecret } from "../../provisioning/wg/agent-secret";
 import { openDatabase } from "../../state/db";
 import { BOT_MIGRATIONS } from "../../state/migrations";

@@ -49,7 +49,7 @@ export interface RawReply {
   json: unknown;
 }
 
-/** HTTP from inside a lab namespace, through device-agent/client/relay.ts. */
+/** HTTP from inside a lab namespace, through capabilities/wg/relay.ts. */
 export class NamespaceHttp {
   private readonly child: ChildProcess;
   private nextId = 1;
@@ -61,7 +61,7 @@ export class NamespaceHttp {
   constructor(repo: string, netns: string, baseUrl: string) {
     this.child = spawn(
       "ip",
-      ["netns", "exec", netns, process.execPath, join(repo, "dist/device-agent/client/relay.js"), baseUrl],
+      ["netns", "exec", netns, process.execPath, join(repo, "dist/capabilities/wg/relay.js"), baseUrl],
       {
         stdio: ["pipe", "pipe", "inherit"],
       },

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { signRequest } from "../../../common/signing";
-import { agentRequest } from "../../../device-agent/client/http";
+import { agentRequest } from "../../../capabilities/wg/agent-http";
 import { silentLog } from "../../../device-agent/log";
 import { bodyCap, createAgentServer } from "../../../device-agent/server/http";
 import { agentFixture } from "./support";

@@ -2,7 +2,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signRequest } from "../../../common/signing";
-import { agentRequest } from "../../../device-agent/client/http";
+import { agentRequest } from "../../../capabilities/wg/agent-http";
 import { silentLog } from "../../../device-agent/log";
 import { createAgentServer } from "../../../device-agent/server/http";
 import { agentFixture } from "./support";

@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { agentRequest } from "../../../../device-agent/client/http";
+import { agentRequest } from "../../../../capabilities/wg/agent-http";
 import { agentHealth } from "../../../../health/probes";
 
 /** The bot's HTTP client to device agents, against real local servers playing hostile devices. */
