@@ -11,6 +11,7 @@ import { WgDevices } from "../capabilities/wg/devices";
 import { DeviceAuditStore } from "../state/device-audit";
 import type { Tool } from "../capabilities/types";
 import { createLogger } from "../common/log";
+import { LLM_DEFAULTS } from "../config/schema";
 import { openDatabase } from "../state/db";
 import { DeviceStore, type Device } from "../state/devices";
 import { BOT_MIGRATIONS } from "../state/migrations";
@@ -91,7 +92,11 @@ async function main(): Promise<void> {
   const host = new AgentHost({
     model,
     registry,
-    history: new HistoryStore(db, { maxTurns: 20, maxTokens: 24_000 }),
+    // The history the bot keeps by default; the rest is cut short so the bench measures the bot, not waits.
+    history: new HistoryStore(db, {
+      maxTurns: LLM_DEFAULTS.history_max_turns,
+      maxTokens: LLM_DEFAULTS.history_max_tokens,
+    }),
     approvals: new ApprovalBroker(db, { operators: new Set(["@op:bench.test"]), timeoutMs: 1000, log }),
     roomFor: () => silent,
     limits: { maxToolRounds: 4, toolOutputMaxChars: 8000, approvalTimeoutS: 1 },

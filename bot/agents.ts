@@ -8,7 +8,7 @@ import type { SshDevices } from "../capabilities/ssh/devices";
 import type { AuditMirror } from "../capabilities/wg/audit-mirror";
 import { WgDevices } from "../capabilities/wg/devices";
 import type { Logger } from "../common/log";
-import type { Config, Secrets } from "../config/schema";
+import { agentPortOf, LLM_DEFAULTS, type Config, type Secrets } from "../config/schema";
 import type { Db } from "../state/db";
 import type { Device, DeviceStore } from "../state/devices";
 import { escapeHtml } from "./html";
@@ -16,7 +16,6 @@ import { mentionContent, noticeContent, type Reply } from "./reply";
 
 /** How long one typing notification lasts; the host refreshes it while a turn works. */
 const TYPING_TIMEOUT_MS = 30_000;
-const DEFAULT_AGENT_PORT = 7700;
 
 /** Builds every device's agent from config: the model, the tool registry, history, approvals. */
 export function buildAgents(
@@ -28,6 +27,9 @@ export function buildAgents(
   log: Logger,
 ): AgentHost {
   const llm = config.llm;
+  // Without an llm block the agents say they have no model; history, approvals and tool
+  // output still follow the block's defaults.
+  const limits = llm ?? LLM_DEFAULTS;
   const model =
     llm && secrets.llmApiKey
       ? new AnthropicModel({
@@ -40,26 +42,26 @@ export function buildAgents(
           retryBaseMs: llm.retry_base_ms,
         })
       : undefined;
-  const agentPort = config.mesh?.agent_port ?? DEFAULT_AGENT_PORT;
+  const agentPort = agentPortOf(config);
   const agentLog = log.child({ component: "agents" });
   const wg = new WgDevices({ stateDir: config.state_dir, agentPort, audit: services.wgAudit, log: agentLog });
   return new AgentHost({
     model,
     registry: toolRegistry({ wg, ssh: services.sshDevices }),
     history: new HistoryStore(db, {
-      maxTurns: llm?.history_max_turns ?? 20,
-      maxTokens: llm?.history_max_tokens ?? 24_000,
+      maxTurns: limits.history_max_turns,
+      maxTokens: limits.history_max_tokens,
     }),
     approvals: new ApprovalBroker(db, {
       operators: new Set(config.operators),
-      timeoutMs: (llm?.approval_timeout_s ?? 600) * 1000,
+      timeoutMs: limits.approval_timeout_s * 1000,
       log: agentLog,
     }),
     roomFor: (device, roomId) => agentRoom(appservice, agentUserId(config, device), roomId, config.operators),
     limits: {
-      maxToolRounds: llm?.max_tool_rounds ?? 8,
-      toolOutputMaxChars: llm?.tool_output_max_chars ?? 8000,
-      approvalTimeoutS: llm?.approval_timeout_s ?? 600,
+      maxToolRounds: limits.max_tool_rounds,
+      toolOutputMaxChars: limits.tool_output_max_chars,
+      approvalTimeoutS: limits.approval_timeout_s,
     },
     agentPort,
     log: agentLog,

@@ -9,11 +9,11 @@ import type { z } from "zod";
  */
 const REKEY_AFTER_TIME_S = 120;
 const REKEY_TIMEOUT_S = 5;
-const DEFAULT_KEEPALIVE_S = 25;
 
 interface PhysicsInput {
   health: { interval_s: number; stale_after_s: number; probe_timeout_s: number };
-  mesh?: { persistent_keepalive_s: number } | undefined;
+  /** mesh.persistent_keepalive_s, or its schema default when there is no mesh block. */
+  keepaliveS: number;
 }
 
 /** The smallest stale_after_s a healthy device can never cross. */
@@ -24,8 +24,7 @@ export function minimumStaleAfterS(intervalS: number, keepaliveS: number): numbe
 
 export function checkHealthPhysics(config: PhysicsInput, ctx: z.RefinementCtx): void {
   const { interval_s: interval, stale_after_s: stale, probe_timeout_s: timeout } = config.health;
-  const keepalive = config.mesh?.persistent_keepalive_s ?? DEFAULT_KEEPALIVE_S;
-  const minimum = minimumStaleAfterS(interval, keepalive);
+  const minimum = minimumStaleAfterS(interval, config.keepaliveS);
   if (stale < minimum) {
     ctx.addIssue({
       code: "custom",

@@ -45,6 +45,51 @@ const sshProgram = z
 
 const localpart = z.string().regex(/^[a-z0-9._=-]+$/, "must be lower-case letters, digits, . _ = or -");
 
+/** The per-device agents' model (Anthropic Messages API): the `llm:` block. */
+const llmSchema = z.strictObject({
+  model: z.string().min(1).default("claude-sonnet-4-5"),
+  /** The API key, mode 0600; MESHPILOT_LLM_API_KEY (or ANTHROPIC_API_KEY) overrides it. */
+  api_key_file: z.string().min(1).optional(),
+  base_url: httpUrl.default("https://api.anthropic.com"),
+  max_tokens: z.number().int().min(64).max(64_000).default(2048),
+  /** Model → tools → model rounds in one turn before the agent stops and says so. */
+  max_tool_rounds: z.number().int().min(1).max(50).default(8),
+  history_max_turns: z.number().int().min(0).max(500).default(20),
+  history_max_tokens: z.number().int().min(500).max(500_000).default(24_000),
+  /** Tool output longer than this is cut, with a marker, before the model or the room sees it. */
+  tool_output_max_chars: z.number().int().min(200).max(200_000).default(8000),
+  request_timeout_s: z.number().int().min(1).max(900).default(120),
+  /** Retries of one model request on connection errors, timeouts, 429, 5xx and 529. */
+  retries: z.number().int().min(0).max(10).default(3),
+  retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
+  approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
+});
+
+export type LlmConfig = z.output<typeof llmSchema>;
+
+/**
+ * The llm block's defaults, parsed from an empty block. Without a model the agents still keep
+ * history, wait for approvals and cut tool output by these (and say they have no model).
+ */
+export const LLM_DEFAULTS: Readonly<LlmConfig> = Object.freeze(llmSchema.parse({}));
+
+/** The device agent's port on each device's mesh IP (mesh.agent_port). */
+const agentPortSchema = z.number().int().min(1).max(65535).default(7700);
+
+/** The agent port when no mesh block is configured. */
+const DEFAULT_AGENT_PORT: number = agentPortSchema.parse(undefined);
+
+/** Where the device agent listens on each mesh IP: mesh.agent_port, or its default without a mesh block. */
+export function agentPortOf(config: { mesh?: { agent_port: number } | undefined }): number {
+  return config.mesh?.agent_port ?? DEFAULT_AGENT_PORT;
+}
+
+/** mesh.persistent_keepalive_s, in seconds; 0 turns keepalive off. */
+const keepaliveSchema = z.number().int().min(0).max(3600).default(25);
+
+/** The keepalive the health physics assumes when no mesh block is configured. */
+const DEFAULT_KEEPALIVE_S: number = keepaliveSchema.parse(undefined);
+
 export const configSchema = z
   .strictObject({
     homeserver: z.strictObject({
@@ -67,13 +112,13 @@ export const configSchema = z
         alerts_alias: localpart.default("operator-alerts"),
         alerts_name: z.string().min(1).default("meshpilot alerts"),
       })
-      .default({ alerts_alias: "operator-alerts", alerts_name: "meshpilot alerts" }),
+      .prefault({}),
     state_dir: z.string().min(1),
     log: z
       .strictObject({
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
       })
-      .default({ level: "info" }),
+      .prefault({}),
     ssh: z
       .strictObject({
         /** The bot's private key for SSH to devices (and a remote hub); mode 0600. */
@@ -82,7 +127,7 @@ export const configSchema = z
         keepalive_s: z.number().int().min(1).max(600).default(15),
         max_channels_per_host: z.number().int().min(1).max(10).default(4),
       })
-      .default({ connect_timeout_s: 10, keepalive_s: 15, max_channels_per_host: 4 }),
+      .prefault({}),
     /** Aliases for `--ssh <alias>`: name → user@host[:port]. */
     ssh_hosts: z
       .record(
@@ -110,12 +155,7 @@ export const configSchema = z
           .default(64 * 1024),
         timeout_s: z.number().int().min(1).max(600).default(20),
       })
-      .default({
-        allowed_binaries: [...DEFAULT_SSH_BINARIES],
-        paths_allowed: [...DEFAULT_SSH_PATHS],
-        max_output_bytes: 64 * 1024,
-        timeout_s: 20,
-      }),
+      .prefault({}),
     /** The WireGuard mesh; required for `--via wg`. */
     mesh: z
       .strictObject({
@@ -135,9 +175,8 @@ export const configSchema = z
         hub_ssh: z.string().optional(),
         /** The hub's wg-quick file, kept in step with enrolled peers so a reboot keeps them. */
         hub_config_file: z.string().min(1),
-        /** The device agent's port on each device's mesh IP. */
-        agent_port: z.number().int().min(1).max(65535).default(7700),
-        persistent_keepalive_s: z.number().int().min(0).max(3600).default(25),
+        agent_port: agentPortSchema,
+        persistent_keepalive_s: keepaliveSchema,
         /** On devices without the kernel module, wg-quick's userspace implementation (e.g. wireguard-go). */
         client_userspace: z
           .string()
@@ -150,26 +189,7 @@ export const configSchema = z
       })
       .optional(),
     /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
-    llm: z
-      .strictObject({
-        model: z.string().min(1).default("claude-sonnet-4-5"),
-        /** The API key, mode 0600; MESHPILOT_LLM_API_KEY (or ANTHROPIC_API_KEY) overrides it. */
-        api_key_file: z.string().min(1).optional(),
-        base_url: httpUrl.default("https://api.anthropic.com"),
-        max_tokens: z.number().int().min(64).max(64_000).default(2048),
-        /** Model → tools → model rounds in one turn before the agent stops and says so. */
-        max_tool_rounds: z.number().int().min(1).max(50).default(8),
-        history_max_turns: z.number().int().min(0).max(500).default(20),
-        history_max_tokens: z.number().int().min(500).max(500_000).default(24_000),
-        /** Tool output longer than this is cut, with a marker, before the model or the room sees it. */
-        tool_output_max_chars: z.number().int().min(200).max(200_000).default(8000),
-        request_timeout_s: z.number().int().min(1).max(900).default(120),
-        /** Retries of one model request on connection errors, timeouts, 429, 5xx and 529. */
-        retries: z.number().int().min(0).max(10).default(3),
-        retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
-        approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
-      })
-      .optional(),
+    llm: llmSchema.optional(),
     /**
      * Speech-to-text for voice messages: an OpenAI-compatible /v1/audio/transcriptions
      * endpoint (whisper.cpp server, faster-whisper servers, LocalAI, OpenAI). Without it,
@@ -224,30 +244,26 @@ export const configSchema = z
         /** 🔕 on an alert: that device's new incidents are recorded, not pushed, for this long. */
         silence_s: z.number().int().min(60).max(604_800).default(3600),
       })
-      .default({
-        interval_s: 60,
-        stale_after_s: 180,
-        probe_timeout_s: 5,
-        probe_retries: 2,
-        concurrency: 32,
-        flap_window_s: 900,
-        flap_max_alerts: 4,
-        silence_s: 3600,
-      }),
+      .prefault({}),
     revoke: z
       .strictObject({
         /** How long a !revoke confirmation code stays valid. */
         code_ttl_s: z.number().int().min(1).max(3600).default(300),
       })
-      .default({ code_ttl_s: 300 }),
+      .prefault({}),
     startup: z
       .strictObject({
         /** How long to keep retrying an unreachable homeserver before giving up (0 = forever). */
         homeserver_wait_s: z.number().int().min(0).default(300),
       })
-      .default({ homeserver_wait_s: 300 }),
+      .prefault({}),
   })
-  .superRefine(checkHealthPhysics);
+  .superRefine((config, ctx) =>
+    checkHealthPhysics(
+      { health: config.health, keepaliveS: config.mesh?.persistent_keepalive_s ?? DEFAULT_KEEPALIVE_S },
+      ctx,
+    ),
+  );
 
 export type Config = z.output<typeof configSchema>;
 
