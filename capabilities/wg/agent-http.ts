@@ -61,6 +61,40 @@ export async function agentRequest(
   }
 }
 
+/** The device agent's base URL on a device's mesh IP. */
+export function agentBaseUrl(meshIp: string, agentPort: number): string {
+  return `http://${meshIp}:${agentPort}`;
+}
+
+/** Long enough for an agent that is up; provisioning polls again after a miss. */
+const HEALTH_CHECK_TIMEOUT_MS = 3000;
+
+/**
+ * Whether the device agent on a mesh IP answers a signed GET /health with 200 in time.
+ * Any other answer, a refused or reset connection, a timeout or a body that is not JSON
+ * reads as "not yet": provisioning waits on it after starting the agent.
+ */
+export function agentHealthCheck(
+  agentPort: number,
+  timeoutMs = HEALTH_CHECK_TIMEOUT_MS,
+): (meshIp: string, secret: string) => Promise<boolean> {
+  return async (meshIp, secret) => {
+    try {
+      const reply = await agentRequest(
+        agentBaseUrl(meshIp, agentPort),
+        secret,
+        "GET",
+        "/health",
+        undefined,
+        timeoutMs,
+      );
+      return reply.status === 200;
+    } catch {
+      return false;
+    }
+  };
+}
+
 /** Reads the body as a stream and stops at the cap, whatever Content-Length claims. */
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get("content-length") ?? "0");
