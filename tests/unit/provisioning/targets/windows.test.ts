@@ -1,0 +1,348 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { UserError } from "../../../../common/errors";
+import type { TargetFacts } from "../../../../provisioning/targets/types";
+import {
+  utf16WithBom,
+  windowsAdapter,
+  windowsLayout,
+  windowsTarget,
+} from "../../../../provisioning/targets/windows";
+import { MAX_COMMAND_LINE, PRELUDE, scriptOf } from "../../../../provisioning/targets/windows-powershell";
+import { exerciseAll, factsFor, psProblem, xmllintProblem, xmlProblem } from "./checks";
+import { answers, FakeShell } from "./fake-shell";
+
+const win = (over: Partial<TargetFacts> = {}): TargetFacts =>
+  factsFor({
+    os: "windows",
+    home: "C:\\Users\\ana",
+    init: "schtasks",
+    isRoot: true,
+    canSudo: false,
+    ...over,
+  });
+
+const verified = windowsAdapter({ sshPushVerified: true });
+
+/** The PowerShell inside a recorded command (the whole command when it is not PowerShell). */
+const script = (command: string): string => scriptOf(command) ?? command;
+/** A FakeShell whose rules match the decoded script. */
+const winShell = (rules: Parameters<typeof answers>[0] = []) => new FakeShell("pc9", answers(rules, script));
+const scripts = (shell: FakeShell): string[] => shell.commands.map(script);
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), "mp-windows-"));
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("windows layout and home", () => {
+  test("everything under %USERPROFILE%\\AppData\\Local\\meshpilot", () => {
+    const layout = windowsLayout("C:\\Users\\o'brien x\\");
+    const root = "C:\\Users\\o'brien x\\AppData\\Local\\meshpilot";
+    expect(layout).toEqual({
+      binary: `${root}\\bin\\device-agent.exe`,
+      configDir: `${root}\\config`,
+      config: `${root}\\config\\agent.yaml`,
+      manifest: `${root}\\config\\manifest.yaml`,
+      secret: `${root}\\config\\agent.secret`,
+      stateDir: `${root}\\state`,
+      audit: `${root}\\state\\audit.db`,
+      log: `${root}\\state\\agent.log`,
+      pidfile: `${root}\\state\\agent.pid`,
+      supervisor: `${root}\\bin\\supervise.ps1`,
+      unit: `${root}\\config\\meshpilot-agent.xml`,
+      owned: [root],
+    });
+    expect(windowsTarget.layout).toBe(windowsLayout);
+  });
+
+  test("home() is %USERPROFILE% as cmd.exe expands it", async () => {
+    const shell = new FakeShell(
+      "pc9",
+      answers([["cmd /c echo %USERPROFILE%", { stdout: "C:\\Users\\ana\r\n" }]]),
+    );
+    await expect(windowsTarget.home(shell, "ana")).resolves.toBe("C:\\Users\\ana");
+  });
+
+  test("the tunnel config lives in an admin-only folder under %ProgramData%; odd names are refused", () => {
+    expect(windowsTarget.tunnelConfigPath("mp0")).toBe("%ProgramData%\\meshpilot\\wireguard\\mp0.conf");
+    expect(() => windowsTarget.tunnelConfigPath("mp 0")).toThrow(
+      new UserError(
+        '"mp 0" cannot name a WireGuard tunnel on Windows — use 1 to 32 letters, digits or _=+.-',
+      ),
+    );
+  });
+});
+
+describe("windows refusals", () => {
+  test("over SSH push it is refused for now, with what to do — from --os alone, before connecting", () => {
+    const notYet =
+      "pc9 runs Windows, and enrolling Windows over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment";
+    expect(windowsTarget.refusal({ os: "windows" }, "pc9")).toBe(notYet);
+    expect(windowsTarget.refusal({ os: "windows", arch: "amd64" }, "pc9")).toBe(notYet);
+    expect(windowsTarget.refusal(win(), "pc9")).toBe(notYet);
+  });
+
+  test("ARM Windows has no agent build", () => {
+    expect(windowsTarget.refusal({ os: "windows", arch: "arm64" }, "pc9")).toBe(
+      "pc9 is Windows on arm64, and there is no device agent for that — supported: amd64; add it with --via ssh instead",
+    );
+  });
+
+  test("once verified: the tunnel service needs an elevated administrator", () => {
+    expect(verified.refusal(win({ isRoot: false }), "pc9")).toBe(
+      "ana is not an elevated administrator on pc9, and installing WireGuard's tunnel service needs one — connect as an administrator",
+    );
+    expect(verified.refusal(win(), "pc9")).toBeUndefined();
+    expect(verified.refusal({ os: "windows", arch: "amd64" }, "pc9")).toBeUndefined();
+  });
+});
+
+describe("windows commands", () => {
+  test("every command is one short -EncodedCommand line whose script is balanced and starts with the prelude", async () => {
+    const agent = join(tmp, "agent.exe");
+    writeFileSync(agent, "MZ");
+    const shell = new FakeShell("pc9", (command) =>
+      command.startsWith("powershell ")
+        ? { stdout: `${"ab".repeat(32)}\r\n` }
+        : { stdout: "C:\\Users\\ana\r\n" },
+    );
+    const layout = verified.layout("C:\\Users\\o'brien \u2019x\u2019 [1] $HOME");
+    await exerciseAll(verified, shell, layout, win({ user: "" }), agent); // "" makes installService ask the account
+    await verified.home(shell, "ana");
+    const powershell = shell.commands.filter((c) => c.startsWith("powershell "));
+    expect(powershell.length).toBeGreaterThan(15);
+    for (const command of powershell) {
+      expect(command).toMatch(/^powershell -NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/]+={0,2}$/);
+      expect(command.length).toBeLessThanOrEqual(MAX_COMMAND_LINE);
+      expect(
+        scriptOf(`powershell -NoProfile -NonInteractive -EncodedCommand ${command.split(" ").pop()!}`),
+      ).toBe(script(command));
+      expect([script(command), psProblem(PRELUDE + script(command))]).toEqual([script(command), undefined]);
+    }
+    // The only other command is accountHome's cmd.exe probe.
+    expect(shell.commands.filter((c) => !c.startsWith("powershell "))).toEqual(["cmd /c echo %USERPROFILE%"]);
+    // Paths reach PowerShell as literals: the quote doubled, $HOME and [1] left alone (-LiteralPath).
+    const all = scripts(shell).join("\n");
+    expect(all).toContain(
+      "'C:\\Users\\o''brien \u2019\u2019x\u2019\u2019 [1] $HOME\\AppData\\Local\\meshpilot\\bin\\device-agent.exe'",
+    );
+    expect(all).not.toMatch(/ -Path /);
+    expect(all).not.toMatch(/Move-Item|Copy-Item|New-Item/); // -Destination/-Path would read [1] as a wildcard
+  });
+
+  test("ensureWireguard: present, installed with winget, or what to install", async () => {
+    const present = winShell([["Test-Path", { stdout: "present\r\n" }]]);
+    await expect(verified.ensureWireguard(present, win())).resolves.toBe("present");
+    expect(present.calls).toHaveLength(1);
+
+    const winget = winShell([["elseif (Get-Command winget", { stdout: "winget\r\n" }]]);
+    await expect(verified.ensureWireguard(winget, win())).resolves.toBe("installed");
+    expect(script(winget.commands[1]!)).toContain(
+      "winget install --exact --id WireGuard.WireGuard --silent --accept-package-agreements --accept-source-agreements\nif ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }",
+    );
+    expect(winget.calls[1]!.options.timeoutMs).toBe(900_000);
+
+    const none = winShell([["Test-Path", { stdout: "none\r\n" }]]);
+    await expect(verified.ensureWireguard(none, win())).rejects.toThrow(
+      new UserError(
+        "WireGuard is not installed on pc9 and winget was not found — install WireGuard for Windows (https://www.wireguard.com/install/) there and run the command again",
+      ),
+    );
+
+    const failing = winShell([
+      ["elseif (Get-Command winget", { stdout: "winget\r\n" }],
+      ["winget install", { exitCode: -1978335212, stdout: "No package found matching input criteria.\r\n" }],
+    ]);
+    await expect(verified.ensureWireguard(failing, win())).rejects.toThrow(
+      new UserError(
+        "installing WireGuard with winget failed on pc9 (exit -1978335212: No package found matching input criteria.)",
+      ),
+    );
+  });
+
+  test("the tunnel: config from stdin into an Administrators+SYSTEM folder, wireguard.exe's tunnel service", async () => {
+    const shell = winShell();
+    await verified.installTunnelConfig(shell, "mp0", "[Interface]\r\nPrivateKey = k\r\n");
+    expect(shell.calls[0]!.input).toBe("[Interface]\r\nPrivateKey = k\r\n");
+    const install = script(shell.commands[0]!);
+    expect(install).toContain("$name = 'mp0'");
+    expect(install).toContain(
+      "$conf = Join-Path $env:ProgramData ('meshpilot\\wireguard\\' + $name + '.conf')",
+    );
+    expect(install).toContain(
+      "icacls $dir /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F'",
+    );
+    expect(install).toContain("[Console]::OpenStandardInput()");
+
+    await verified.tunnelUp(shell, "mp0", undefined);
+    await verified.tunnelUp(shell, "mp0", "wireguard-go");
+    const up = script(shell.commands[1]!);
+    expect(script(shell.commands[2]!)).toBe(up); // wireguard-nt: no userspace to choose
+    expect(up).toContain("$svc = 'WireGuardTunnel$' + $name");
+    expect(up.indexOf("Remove-Tunnel\n")).toBeLessThan(
+      up.indexOf("Invoke-WireGuard ('/installtunnelservice"),
+    );
+    expect(up).toContain("Start-Process -FilePath $wg -ArgumentList $arguments -Wait -PassThru -NoNewWindow");
+    expect(up).toContain("(Get-Service -Name $svc).WaitForStatus('Running', [TimeSpan]::FromSeconds(30))");
+
+    await verified.removeTunnel(shell, "mp0");
+    const remove = script(shell.commands[3]!);
+    expect(remove).toContain("Invoke-WireGuard ('/uninstalltunnelservice ' + $name)");
+    expect(remove).toContain("if (Test-Path -LiteralPath $conf) { Remove-Item -LiteralPath $conf -Force }");
+  });
+
+  test("tunnelIsUp and tunnelConfigPresent are the scripts' exit codes", async () => {
+    await expect(verified.tunnelIsUp(winShell(), "mp0")).resolves.toBe(true);
+    await expect(verified.tunnelIsUp(winShell([["Get-Service", { exitCode: 1 }]]), "mp0")).resolves.toBe(
+      false,
+    );
+    await expect(verified.tunnelConfigPresent(winShell(), "mp0")).resolves.toBe(true);
+    await expect(
+      verified.tunnelConfigPresent(winShell([["Test-Path", { exitCode: 1 }]]), "mp0"),
+    ).resolves.toBe(false);
+  });
+
+  test("uploadAgent: nothing sent when the hash matches; else stdin to a file, Get-FileHash, then swapped in", async () => {
+    const agentPath = join(tmp, "device-agent.exe");
+    writeFileSync(agentPath, Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
+    const sha256 = "AB".repeat(32);
+    const agent = { path: agentPath, sha256, bytes: 4 };
+    const layout = verified.layout("C:\\Users\\ana");
+
+    const same = winShell([["Get-FileHash", { stdout: `${"ab".repeat(32)}\r\n` }]]);
+    await expect(verified.uploadAgent(same, layout, agent)).resolves.toBe(0);
+    expect(same.calls).toHaveLength(1);
+
+    const fresh = winShell([
+      ["[Console]::OpenStandardInput()", { stdout: `${"ab".repeat(32)}\r\n` }],
+      ["Get-FileHash", { stdout: "" }],
+    ]);
+    await expect(verified.uploadAgent(fresh, layout, agent)).resolves.toBe(4);
+    expect(fresh.calls[1]!.input).toEqual(Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
+    expect(fresh.calls[1]!.options.timeoutMs).toBe(600_000);
+    const upload = script(fresh.commands[1]!);
+    expect(upload).toContain("$bin = 'C:\\Users\\ana\\AppData\\Local\\meshpilot\\bin\\device-agent.exe'");
+    expect(upload).toContain(
+      "$out = [IO.File]::Open($tmp, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::None)\ntry { $in.CopyTo($out) } finally { $out.Dispose() }",
+    );
+    expect(upload).toContain("(Get-FileHash -LiteralPath $tmp -Algorithm SHA256).Hash.ToLowerInvariant()");
+    const swap = script(fresh.commands[2]!);
+    expect(swap).toContain("if ([IO.File]::Exists($bin)) { [IO.File]::Move($bin, $old) }");
+    expect(swap).toContain("[IO.File]::Move($bin + '.upload', $bin)");
+  });
+
+  test("uploadAgent: a corrupted transfer is deleted and refused with a sentence", async () => {
+    const agentPath = join(tmp, "device-agent.exe");
+    writeFileSync(agentPath, "MZ");
+    const shell = winShell([["[Console]::OpenStandardInput()", { stdout: `${"00".repeat(32)}\r\n` }]]);
+    await expect(
+      verified.uploadAgent(shell, verified.layout("C:\\Users\\ana"), {
+        path: agentPath,
+        sha256: "ab".repeat(32),
+        bytes: 2,
+      }),
+    ).rejects.toThrow(
+      new UserError(
+        "the agent uploaded to pc9 does not match its checksum — the transfer was corrupted; run the command again",
+      ),
+    );
+    expect(script(shell.commands[2]!)).toContain("Remove-Item -LiteralPath ($bin + '.upload') -Force");
+    expect(shell.calls).toHaveLength(3);
+  });
+
+  test("writePrivateFile: the user-only ACL is set on the empty file before the text is written", async () => {
+    const shell = winShell();
+    await verified.writePrivateFile(shell, "C:\\Users\\ana\\x\\agent.secret", "s3cret\n");
+    expect(shell.calls[0]!.input).toBe("s3cret\n");
+    const body = script(shell.commands[0]!);
+    expect(body).toContain(
+      "$me = ('*' + [Security.Principal.WindowsIdentity]::GetCurrent().User.Value + ':F')",
+    );
+    const acl =
+      "icacls $tmp /inheritance:r /grant:r $me | Out-Null\nif ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }";
+    const replace =
+      "if ([IO.File]::Exists($path)) { [IO.File]::Replace($tmp, $path, [NullString]::Value) } else { [IO.File]::Move($tmp, $path) }";
+    expect(body.indexOf("[IO.File]::WriteAllBytes($tmp, [byte[]]@())")).toBeLessThan(body.indexOf(acl));
+    expect(body.indexOf(acl)).toBeLessThan(body.indexOf("$in.CopyTo($out)"));
+    expect(body.indexOf("$in.CopyTo($out)")).toBeLessThan(body.indexOf(replace));
+    // Replace keeps the old file's ACL, so the user-only one is set again on the result.
+    expect(body.endsWith(`${replace}\n${acl.replace(/\$tmp/, "$path")}`)).toBe(true);
+    const failing = winShell([
+      [
+        "icacls",
+        { exitCode: 1332, stderr: "No mapping between account names and security IDs was done.\r\n" },
+      ],
+    ]);
+    await expect(verified.writePrivateFile(failing, "C:\\a", "x")).rejects.toThrow(
+      new UserError(
+        "writing C:\\a failed on pc9 (exit 1332: No mapping between account names and security IDs was done.)",
+      ),
+    );
+  });
+
+  test("installService: the task XML, UTF-16LE with a BOM as it declares, for the SSH account", async () => {
+    const layout = verified.layout("C:\\Users\\ana & <co>");
+    const shell = winShell();
+    await verified.installService(shell, layout, win({ user: "ana" }));
+    const bytes = shell.calls[0]!.input as Buffer;
+    expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xfe]);
+    const xml = bytes.subarray(2).toString("utf16le");
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-16"?>')).toBe(true);
+    expect(xmlProblem(xml)).toBeUndefined();
+    expect(xmllintProblem(bytes)).toBeUndefined();
+    expect(xml).toContain("<UserId>ana</UserId>");
+    expect(xml).toContain(
+      "<Command>C:\\Users\\ana &amp; &lt;co&gt;\\AppData\\Local\\meshpilot\\bin\\device-agent.exe</Command>",
+    );
+    expect(script(shell.commands[0]!)).toContain(
+      `$path = 'C:\\Users\\ana & <co>\\AppData\\Local\\meshpilot\\config\\meshpilot-agent.xml'`,
+    );
+
+    const unknown = winShell([["GetCurrent().Name", { stdout: "PC9\\ana\r\n" }]]);
+    await verified.installService(unknown, layout, win({ user: "" }));
+    expect((unknown.calls[1]!.input as Buffer).subarray(2).toString("utf16le")).toContain(
+      "<UserId>PC9\\ana</UserId>",
+    );
+    expect(utf16WithBom("a")).toEqual(Buffer.from([0xff, 0xfe, 0x61, 0x00]));
+  });
+
+  test("start registers and runs the task (after stopping); stop ends and deletes it and this layout's agent", async () => {
+    const shell = winShell();
+    const layout = verified.layout("C:\\Users\\o'brien");
+    await verified.startAgent(shell, layout, win());
+    const [stop, start] = scripts(shell);
+    expect(stop).toContain(
+      "& { $ErrorActionPreference = 'Continue'; schtasks /End /TN 'meshpilot-agent' 2>&1 | Out-Null }",
+    );
+    expect(stop).toContain(
+      "& { $ErrorActionPreference = 'Continue'; schtasks /Delete /TN 'meshpilot-agent' /F 2>&1 | Out-Null }",
+    );
+    expect(stop).toContain("$bin = 'C:\\Users\\o''brien\\AppData\\Local\\meshpilot\\bin\\device-agent.exe'");
+    expect(stop).toContain("Where-Object { $_.Path -eq $bin } | Stop-Process -Force");
+    expect(start).toBe(
+      [
+        "schtasks /Create /XML 'C:\\Users\\o''brien\\AppData\\Local\\meshpilot\\config\\meshpilot-agent.xml' /TN 'meshpilot-agent' /F | Out-Null",
+        "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }",
+        "schtasks /Run /TN 'meshpilot-agent' | Out-Null",
+        "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }",
+      ].join("\n"),
+    );
+  });
+
+  test("removeAgentFiles and missingAgentFiles walk the layout's paths", async () => {
+    const layout = verified.layout("C:\\Users\\ana");
+    const remove = winShell();
+    await verified.removeAgentFiles(remove, layout);
+    expect(script(remove.commands[0]!)).toBe(
+      "foreach ($p in @('C:\\Users\\ana\\AppData\\Local\\meshpilot')) { if (Test-Path -LiteralPath $p) { Remove-Item -LiteralPath $p -Recurse -Force } }",
+    );
+    const missing = winShell([["foreach", { stdout: `${layout.secret}\r\n${layout.unit}\r\n` }]]);
+    await expect(verified.missingAgentFiles(missing, layout)).resolves.toEqual([layout.secret, layout.unit]);
+    expect(script(missing.commands[0]!)).toContain(
+      `@('${layout.binary}', '${layout.config}', '${layout.manifest}', '${layout.secret}', '${layout.unit}')`,
+    );
+  });
+});
