@@ -49,7 +49,7 @@ async function main(): Promise<void> {
           throw new Error(`run ${i + 1} failed; see ${bot.logFile}`);
         times.push(elapsed);
         const db = openDatabase(`${stateDir}/meshpilot.db`, BOT_MIGRATIONS);
-        const run = new Journal(db).latestCompleted("pc1");
+        const run = new Journal(db).latestKnown("pc1");
         bytes.push((JSON.parse(run?.data ?? "{}") as { bytesUploaded?: number }).bytesUploaded ?? 0);
         db.close();
       } finally {

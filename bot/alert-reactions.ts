@@ -6,7 +6,7 @@ import type { AlertRef, AlertRoom } from "../health/incident-gate";
 import type { Incident } from "../health/incidents";
 import type { AddRequest, PreparedAdd } from "../provisioning/service";
 import { formatSshTarget } from "../ssh/target";
-import type { Device } from "../state/devices";
+import { sshTargetOf, type Device } from "../state/devices";
 import type { MatrixPort } from "./port";
 import { editContent, mentionContent, noticeContent, plain } from "./reply";
 import { failureSentence } from "./run-render";
@@ -137,11 +137,7 @@ export async function repairDevice(deps: RepairDeps, name: string): Promise<stri
   if (!device || device.status !== "live")
     throw new UserError(`${name} is ${device ? device.status : "gone"} — nothing to repair`);
   const keyFile = deps.keyFile(name);
-  const ssh = formatSshTarget({
-    user: device.ssh_user ?? "",
-    host: device.ssh_host ?? "",
-    port: device.ssh_port ?? 22,
-  });
+  const ssh = formatSshTarget(sshTargetOf(device));
   const prepared = deps.prepare({ name, via: device.backend, ssh, ...(keyFile ? { keyFile } : {}) });
   const result = await prepared.execute(() => undefined);
   switch (result.kind) {

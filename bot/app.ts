@@ -24,6 +24,7 @@ import { VoiceHandler } from "./voice/handler";
 import { voiceServiceFrom } from "./voice/service";
 import { buildAgents } from "./agents";
 import { AlertReactions, matrixAlertRoom } from "./alert-reactions";
+import { recoverySentence } from "./recovery";
 
 export interface RunningBot {
   readonly botUserId: string;
@@ -236,17 +237,10 @@ async function recoverInterruptedRuns(
   tell: (text: string) => void,
   log: Logger,
 ): Promise<void> {
-  const recovered = await services.engine.recover((name, data) =>
-    services.provisioning.pipelineFor(name, data),
-  );
+  const recovered = await services.engine.recover((name, data) => services.pipelineFor(name, data));
   for (const run of recovered) {
     log.warn({ run }, "finished an interrupted provisioning run");
-    const what =
-      run.action === "completed"
-        ? "completed it"
-        : `rolled it back (${run.undone.join(", ") || "nothing to undo"})`;
-    const left = run.undoFailures.length ? ` Could not undo: ${run.undoFailures.join("; ")}.` : "";
-    tell(`meshpilot restarted in the middle of adding ${run.device} and ${what}.${left}`);
+    tell(recoverySentence(run));
   }
 }
 

@@ -266,6 +266,7 @@ export const configSchema = z
   );
 
 export type Config = z.output<typeof configSchema>;
+export type MeshConfig = NonNullable<Config["mesh"]>;
 
 /** Secrets resolved from *_file paths or the environment; never part of the frozen config. */
 export interface Secrets {

@@ -1,4 +1,5 @@
 import type { ChainHead, VerifyResult } from "../common/audit/chain";
+import { errorMessage } from "../common/errors";
 import type { Logger } from "../common/log";
 import type { MirrorVerdict } from "../capabilities/wg/audit-mirror";
 import type { AgentTransport } from "../capabilities/wg/wire";
@@ -56,6 +57,7 @@ export interface MonitorDeps {
   peerStats?: () => Promise<Map<string, PeerStats>>;
   wgPublicKey(name: string): string | undefined;
   agentUrl(device: Device): string;
+  /** The agent secret, undefined when there is none; a throw (a file others can read) is the probe's error. */
   agentSecret(name: string): string | undefined;
   /** Resolves when the device's host answers over SSH. */
   sshProbe(device: Device): Promise<void>;
@@ -249,11 +251,18 @@ export class HealthMonitor {
         lastCallAt: log.lastCallAt(),
       };
     }
-    const secret = this.deps.agentSecret(device.name);
+    let secret: string | undefined;
+    let secretProblem = "the bot has no secret for its agent";
+    try {
+      secret = this.deps.agentSecret(device.name);
+    } catch (error) {
+      // A secret file others can read (or cannot be read) is this device's problem, not the sweep's.
+      secretProblem = errorMessage(error);
+    }
     if (!secret)
       return {
         device,
-        probe: { ok: false, error: "the bot has no secret for its agent", tries: 0 },
+        probe: { ok: false, error: secretProblem, tries: 0 },
         audit: carried,
         head: undefined,
         capabilities: null,

@@ -27,12 +27,18 @@ export interface StepContext<D> {
   data: D;
   log: Logger;
   /** Commits ctx.data to the journal now. */
-  save(): void;
+  save: () => void;
 }
 
 export interface Pipeline<D> {
   name: string;
   steps: readonly Step<D>[];
+  /**
+   * "rollback" (an add): a failure undoes what was done, and a crash is rolled back at the
+   * next start. "forward" (revoke, repair): every step is tried, a failure is recorded and
+   * the run goes on, and a crash is finished — the steps not yet done run at the next start.
+   */
+  mode?: "rollback" | "forward";
   /** Releases what the steps opened (an SSH connection); called when the run or rollback ends. */
   dispose?(): void;
 }
@@ -55,15 +61,24 @@ export interface RunOutcome {
   undone: string[];
   /** Steps whose undo failed: state the operator must know is left behind. */
   undoFailures: string[];
+  /** A forward run: what each step did (or that it failed), in order. */
+  steps: StepResult[];
 }
 
-export type Fault = { kind: "fail" | "crash" | "crash-undo"; step: number };
+export type StepResult =
+  | { index: number; step: string; ok: true; detail?: string }
+  | { index: number; step: string; ok: false; reason: string };
 
-/** "fail:7,crash-undo:5": one or more faults, comma-separated; anything else is ignored. */
+/** A test fault: after step N of any pipeline, or only of the named one. */
+export type Fault = { kind: "fail" | "crash" | "crash-undo"; step: number; pipeline?: string };
+
+/** "fail:7,crash-undo:5,crash:revoke-wg:2": faults, comma-separated; anything else is ignored. */
 export function parseFault(spec: string | undefined): Fault[] {
   return (spec ?? "").split(",").flatMap((part) => {
-    const match = part.trim().match(/^(fail|crash|crash-undo):(\d+)$/);
-    return match ? [{ kind: match[1] as Fault["kind"], step: Number(match[2]) }] : [];
+    const match = part.trim().match(/^(fail|crash|crash-undo):(?:([a-z-]+):)?(\d+)$/);
+    if (!match) return [];
+    const fault: Fault = { kind: match[1] as Fault["kind"], step: Number(match[3]) };
+    return [match[2] ? { ...fault, pipeline: match[2] } : fault];
   });
 }
 
@@ -90,6 +105,7 @@ export class Engine {
       data: JSON.stringify(data),
     });
     const ctx = this.context(runId, device, data, pipeline.name);
+    if (pipeline.mode === "forward") return this.forward(pipeline, ctx, onProgress);
     const total = pipeline.steps.length;
     for (const [i, step] of pipeline.steps.entries()) {
       const index = i + 1;
@@ -98,8 +114,8 @@ export class Engine {
       try {
         const detail = (await step.do(ctx)) ?? undefined;
         ctx.save();
-        this.injectFault("fail", index);
-        this.injectFault("crash", index);
+        this.injectFault("fail", index, pipeline.name);
+        this.injectFault("crash", index, pipeline.name);
         this.journal.setStep(runId, index, step.name, "done", detail);
         onProgress({ index, total, step: step.name, status: "done", ...(detail ? { detail } : {}) });
       } catch (error) {
@@ -108,11 +124,64 @@ export class Engine {
         onProgress({ index, total, step: step.name, status: "failed", detail: reason });
         // The failed step may have done part of its work: undo it too (undo is idempotent).
         const rollback = await this.rollback(pipeline, ctx, index, onProgress);
-        return { runId, ok: false, failed: { index, step: step.name, reason }, ...rollback };
+        return { runId, ok: false, failed: { index, step: step.name, reason }, ...rollback, steps: [] };
       }
     }
     this.journal.setRunState(runId, "completed");
-    return { runId, ok: true, undone: [], undoFailures: [] };
+    return { runId, ok: true, undone: [], undoFailures: [], steps: [] };
+  }
+
+  /**
+   * Runs every step, each tried whatever the others did; a failure is journaled
+   * and reported, never undone. Steps journaled done or failed before (a resumed run) are
+   * not run again; the rest are, including one a crash interrupted ("doing").
+   */
+  private async forward<D>(
+    pipeline: Pipeline<D>,
+    ctx: StepContext<D>,
+    onProgress: (e: ProgressEvent) => void,
+  ): Promise<RunOutcome> {
+    const total = pipeline.steps.length;
+    const earlier = new Map(this.journal.steps(ctx.runId).map((s) => [s.idx, s]));
+    const results: StepResult[] = [];
+    for (let index = 1; index <= total; index++) {
+      const step = pipeline.steps[index - 1]!;
+      const before = earlier.get(index);
+      if (before?.state === "done" || before?.state === "failed") {
+        results.push(
+          before.state === "done"
+            ? { index, step: step.name, ok: true, ...(before.detail ? { detail: before.detail } : {}) }
+            : { index, step: step.name, ok: false, reason: before.detail ?? "failed" },
+        );
+        continue;
+      }
+      onProgress({ index, total, step: step.name, status: "running" });
+      this.journal.setStep(ctx.runId, index, step.name, "doing");
+      try {
+        const detail = (await step.do(ctx)) ?? undefined;
+        ctx.save();
+        this.injectFault("fail", index, pipeline.name);
+        this.journal.setStep(ctx.runId, index, step.name, "done", detail);
+        results.push({ index, step: step.name, ok: true, ...(detail ? { detail } : {}) });
+        onProgress({ index, total, step: step.name, status: "done", ...(detail ? { detail } : {}) });
+      } catch (error) {
+        const reason = describeFailure(ctx.log, `step ${index} ${step.name}`, error);
+        ctx.save();
+        this.journal.setStep(ctx.runId, index, step.name, "failed", reason);
+        results.push({ index, step: step.name, ok: false, reason });
+        onProgress({ index, total, step: step.name, status: "failed", detail: reason });
+      }
+      this.injectFault("crash", index, pipeline.name);
+    }
+    this.journal.setRunState(ctx.runId, "completed");
+    const failures = results.filter((r) => !r.ok);
+    return {
+      runId: ctx.runId,
+      ok: failures.length === 0,
+      undone: [],
+      undoFailures: [],
+      steps: results,
+    };
   }
 
   /**
@@ -124,15 +193,40 @@ export class Engine {
   ): Promise<RecoveredRun[]> {
     const recovered: RecoveredRun[] = [];
     for (const run of this.journal.unfinished()) {
-      const data: unknown = JSON.parse(run.data);
-      const pipeline = pipelineFor(run.pipeline, data);
       const log = this.log.child({ runId: run.id.slice(0, 8), device: run.device, recovery: true });
+      let data: unknown;
+      let pipeline: Pipeline<unknown> | undefined;
+      try {
+        data = JSON.parse(run.data);
+        pipeline = pipelineFor(run.pipeline, data);
+      } catch (error) {
+        log.error({ err: error, pipeline: run.pipeline }, "cannot read an interrupted run's journal");
+        this.journal.setRunState(run.id, "rollback_failed", errorMessage(error));
+        continue;
+      }
       if (!pipeline) {
         log.error({ pipeline: run.pipeline }, "cannot recover a run of an unknown pipeline");
         this.journal.setRunState(run.id, "rollback_failed", `unknown pipeline ${run.pipeline}`);
         continue;
       }
       const steps = this.journal.steps(run.id);
+      if (pipeline.mode === "forward") {
+        log.warn("a run was interrupted; finishing it");
+        const ctx = this.context(run.id, run.device, data, pipeline.name);
+        const outcome = await this.forward(pipeline, ctx, () => undefined).finally(() =>
+          pipeline.dispose?.(),
+        );
+        recovered.push({
+          run: run.id,
+          device: run.device,
+          pipeline: pipeline.name,
+          action: "finished",
+          undone: [],
+          undoFailures: [],
+          steps: outcome.steps,
+        });
+        continue;
+      }
       if (
         run.state === "running" &&
         steps.length === pipeline.steps.length &&
@@ -142,9 +236,11 @@ export class Engine {
         recovered.push({
           run: run.id,
           device: run.device,
+          pipeline: pipeline.name,
           action: "completed",
           undone: [],
           undoFailures: [],
+          steps: [],
         });
         continue;
       }
@@ -154,7 +250,14 @@ export class Engine {
       const result = await this.rollback(pipeline, ctx, reached, () => undefined).finally(() =>
         pipeline.dispose?.(),
       );
-      recovered.push({ run: run.id, device: run.device, action: "rolled_back", ...result });
+      recovered.push({
+        run: run.id,
+        device: run.device,
+        pipeline: pipeline.name,
+        action: "rolled_back",
+        ...result,
+        steps: [],
+      });
     }
     return recovered;
   }
@@ -181,7 +284,7 @@ export class Engine {
         this.journal.setStep(ctx.runId, index, step.name, "undone", what);
         if (what) undone.push(what);
         onProgress({ index, total, step: step.name, status: "undone", ...(what ? { detail: what } : {}) });
-        this.injectFault("crash-undo", index);
+        this.injectFault("crash-undo", index, pipeline.name);
       } catch (error) {
         const reason = errorMessage(error);
         ctx.log.error({ err: error, step: step.name }, "undo failed");
@@ -204,8 +307,10 @@ export class Engine {
     };
   }
 
-  private injectFault(kind: Fault["kind"], index: number): void {
-    const fault = this.faults.find((f) => f.kind === kind && f.step === index);
+  private injectFault(kind: Fault["kind"], index: number, pipeline: string): void {
+    const fault = this.faults.find(
+      (f) => f.kind === kind && f.step === index && (f.pipeline === undefined || f.pipeline === pipeline),
+    );
     if (!fault) return;
     this.log.warn({ fault }, "test fault injected");
     if (kind === "fail") throw new Error(`test fault injected after step ${index}`);
@@ -216,7 +321,11 @@ export class Engine {
 export interface RecoveredRun {
   run: string;
   device: string;
-  action: "completed" | "rolled_back";
+  pipeline: string;
+  /** completed: an add whose every step was done; rolled_back: an add undone; finished: a forward run resumed. */
+  action: "completed" | "rolled_back" | "finished";
   undone: string[];
   undoFailures: string[];
+  /** A finished forward run: what each step did. */
+  steps: StepResult[];
 }

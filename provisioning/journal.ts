@@ -82,12 +82,31 @@ export class Journal {
       .all() as RunRecord[];
   }
 
-  /** The newest run for a device that completed: its data describes the device as added. */
-  latestCompleted(device: string): RunRecord | undefined {
+  /**
+   * The newest completed add or repair of a device: its data describes the device as it
+   * is now (a repair may have swapped its keys). Revokes are not descriptions.
+   */
+  latestKnown(device: string): RunRecord | undefined {
     return this.db
       .prepare(
-        "SELECT * FROM runs WHERE device = ? AND state = 'completed' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+        "SELECT * FROM runs WHERE device = ? AND state = 'completed' AND (pipeline LIKE 'add-%' OR pipeline LIKE 'repair-%') ORDER BY started_at DESC, rowid DESC LIMIT 1",
       )
+      .get(device) as RunRecord | undefined;
+  }
+
+  /** The newest run of a device among these pipelines, in any state. */
+  latestOf(device: string, pipelines: readonly string[]): RunRecord | undefined {
+    return this.db
+      .prepare(
+        `SELECT * FROM runs WHERE device = ? AND pipeline IN (${pipelines.map(() => "?").join(", ")}) ORDER BY started_at DESC, rowid DESC LIMIT 1`,
+      )
+      .get(device, ...pipelines) as RunRecord | undefined;
+  }
+
+  /** The run of this device in flight (running or rolling back), if any. */
+  active(device: string): RunRecord | undefined {
+    return this.db
+      .prepare("SELECT * FROM runs WHERE device = ? AND state IN ('running', 'rolling_back')")
       .get(device) as RunRecord | undefined;
   }
 

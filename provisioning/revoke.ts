@@ -1,162 +1,250 @@
-import { UserError } from "../common/errors";
+import { errorMessage, isUserError, UserError } from "../common/errors";
 import type { Logger } from "../common/log";
-import type { Config } from "../config/schema";
-import { connectSsh } from "../ssh/connect";
 import type { HostKeyStore } from "../ssh/host-keys";
-import { formatSshTarget, hostKeyId, type SshTarget } from "../ssh/target";
-import type { Device, DeviceStore } from "../state/devices";
+import { formatSshTarget, hostKeyId } from "../ssh/target";
+import { removeAgentSecret } from "../state/agent-secret";
+import { sshTargetOf, type Backend, type Device, type DeviceStore } from "../state/devices";
+import type { Engine, Pipeline, ProgressEvent, Step, StepResult } from "./engine";
 import type { Journal } from "./journal";
 import type { MatrixProvisioner } from "./ports";
-import type { WgAddData } from "./wg-pipeline";
-import { agentLayout, removeAgentFiles, stopAgent } from "./wg/agent-install";
-import { removeAgentSecret } from "./wg/agent-secret";
-import type { Hub } from "./wg/hub";
-import { asPublicKey } from "./wg/keys";
-import { SshShell } from "./wg/shell";
-import { removeTunnel } from "./wg/target";
+import { parseRunData, parseRunValue, revokeDataSchema, wgAddDataSchema, type RevokeData } from "./run-data";
+import { closeRoomStep } from "./steps/room";
+import { WgRun, type WgDeps } from "./wg/run";
+import { allocateStep } from "./wg/steps/allocate";
+import { hubPeerStep } from "./wg/steps/hub-peer";
+import { installAgentStep } from "./wg/steps/install-agent";
+import { startAgentStep } from "./wg/steps/start-agent";
+import { tunnelStep } from "./wg/steps/tunnel";
+import type { SshTarget } from "../ssh/target";
+
+export const REVOKE_PIPELINES: Record<Backend, string> = { wg: "revoke-wg", ssh: "revoke-ssh" };
 
 export interface RevokeDeps {
-  config: Readonly<Config>;
   devices: DeviceStore;
   journal: Journal;
+  engine: Engine;
   hostKeys: HostKeyStore;
   matrix: MatrixProvisioner;
-  hub: Hub | undefined;
-  readKey: (path: string) => Buffer;
+  stateDir: string;
+  /** The WireGuard steps' deps; undefined when the mesh is not configured. */
+  wg: WgDeps | undefined;
+  /** The key file when no add run recorded one (ssh.key_file). */
+  defaultKeyFile: string | undefined;
   /** Drops the SSH pool's connection to an SSH-only device. */
   closePooled(target: SshTarget): void;
+  now: () => Date;
   log: Logger;
 }
 
 export type RevokeResult =
-  { kind: "already_revoked"; device: Device } | { kind: "revoked"; done: string[]; left: string[] };
+  | { kind: "already_revoked"; device: Device }
+  | { kind: "revoked"; done: string[]; left: string[]; runId: string };
 
 /**
- * Takes a device away: the hub peer (running and saved), the agent, its service, files and
- * tunnel on the device, the mesh IP, the room, and the row marked revoked. Every piece is
- * tried; what fails (typically: the device is unreachable) is reported, not fatal, so the
- * device is revoked on the bot's side either way and the operator knows what to clean.
+ * Revoke as a journaled forward run of the add's undos: the hub peer first (the device
+ * loses the mesh at once), then the agent, its files and the tunnel on the device, the
+ * mesh IP, the room, and the row marked revoked. Every step is tried; one that fails
+ * (typically: the device is unreachable) says exactly what it left, and the run goes on,
+ * so the hub and bot side always complete. A crash mid-revoke is finished at the next start.
  */
-export class Revoker {
-  private readonly inFlight = new Set<string>();
+export function revokePipeline(
+  deps: RevokeDeps,
+  data: Pick<RevokeData, "backend" | "retry">,
+): Pipeline<RevokeData> {
+  const wanted = (steps: Step<RevokeData>[]): Step<RevokeData>[] =>
+    data.retry ? steps.filter((s) => s.name === MARK_REVOKED || data.retry!.includes(s.name)) : steps;
+  if (data.backend === "ssh") {
+    return {
+      name: REVOKE_PIPELINES.ssh,
+      mode: "forward",
+      steps: wanted([
+        {
+          name: "closing the SSH connection",
+          do: (ctx) => {
+            deps.closePooled(ctx.data.target);
+            return Promise.resolve("SSH connection closed");
+          },
+          undo: () => Promise.resolve(),
+        },
+        closeRoomStep(deps.matrix, deps.now),
+        markRevokedStep(deps),
+      ]),
+    };
+  }
+  if (!deps.wg)
+    throw new UserError(
+      "the mesh is not configured — add the mesh: section back to revoke a WireGuard device",
+    );
+  const run = new WgRun(deps.wg);
+  const ifname = deps.wg.mesh.interface;
+  const where = (d: RevokeData): string => `on ${formatSshTarget(d.target)}`;
+  const home = (d: RevokeData): string => d.facts?.home ?? "the user's home";
+  return {
+    name: REVOKE_PIPELINES.wg,
+    mode: "forward",
+    steps: wanted([
+      undoing(
+        "removing the hub peer",
+        hubPeerStep(run),
+        (d) => `the hub still has ${d.name}'s peer (${d.publicKey ?? "key unknown"})`,
+      ),
+      undoing(
+        "stopping the agent",
+        startAgentStep(run),
+        (d) => `${where(d)}, the agent may still run (service meshpilot-agent as ${d.target.user})`,
+      ),
+      undoing(
+        "removing the agent's files",
+        installAgentStep(run),
+        (d) =>
+          `${where(d)}, the agent's files are still there (${d.facts ? run.layout(d).owned.join(", ") : `under ${home(d)}`})`,
+      ),
+      undoing(
+        "removing the tunnel",
+        tunnelStep(run),
+        (d) =>
+          `${where(d)}, the tunnel config is still there (${d.facts ? run.adapter(d).tunnelConfigPath(ifname) : `/etc/wireguard/${ifname}.conf`})`,
+      ),
+      undoing("freeing the mesh IP", allocateStep(run), (d) => `${d.meshIp ?? "the mesh IP"} is still held`),
+      closeRoomStep(deps.matrix, deps.now),
+      markRevokedStep(deps),
+    ]),
+    dispose: () => run.dispose(),
+  };
+}
 
+const MARK_REVOKED = "marking it revoked";
+
+/** An add step's undo as a revoke step; a failure names what is left behind, and why. */
+function undoing(name: string, step: Step<RevokeData>, left: (data: RevokeData) => string): Step<RevokeData> {
+  return {
+    name,
+    do: async (ctx) => {
+      try {
+        return (await step.undo(ctx)) ?? undefined;
+      } catch (error) {
+        const why = isUserError(error)
+          ? error.message
+          : `an internal error (${errorMessage(error).slice(0, 120)})`;
+        throw new UserError(`${left(ctx.data)} — ${why}`);
+      }
+    },
+    undo: () => Promise.resolve(),
+  };
+}
+
+/** The last step: the row marked revoked; with nothing left on the device, its host key pin goes too. */
+function markRevokedStep(deps: RevokeDeps): Step<RevokeData> {
+  return {
+    name: MARK_REVOKED,
+    do: (ctx) => {
+      deps.devices.update(ctx.data.name, { status: "revoked", mesh_ip: null });
+      const failed = deps.journal.steps(ctx.runId).some((s) => s.state === "failed");
+      if (failed) return Promise.resolve("marked revoked");
+      // A reinstalled machine can then be added again; with leftovers, a later revoke still needs the pin.
+      deps.hostKeys.forget(hostKeyId(ctx.data.target));
+      return Promise.resolve("marked revoked, host key unpinned");
+    },
+    undo: () => Promise.resolve(),
+  };
+}
+
+/** Takes devices away (revoke), cleans up what an earlier revoke left, and forgets them. */
+export class Revoker {
   constructor(private readonly deps: RevokeDeps) {}
 
-  /** A revoke of this device is running. */
+  /** A provisioning or revoke run of this device is in flight. */
   busy(name: string): boolean {
-    return this.inFlight.has(name);
+    return this.deps.journal.active(name) !== undefined;
   }
 
   /** Throws a UserError for a device that cannot be revoked now; returns it otherwise. */
   check(name: string): Device {
     const device = this.deps.devices.get(name);
     if (!device) throw new UserError(`there is no device ${name} — !health lists them`);
-    if (device.status === "provisioning" || this.inFlight.has(name))
+    if (device.status === "provisioning" || this.busy(name))
       throw new UserError(`${name} is being added or revoked right now — wait for that to finish`);
     return device;
   }
 
-  async revoke(name: string, by: string): Promise<RevokeResult> {
+  /** What an earlier revoke of this (revoked) device could not do, by step; empty when nothing is left. */
+  leftovers(name: string): StepResult[] {
+    const last = this.deps.journal.latestOf(name, Object.values(REVOKE_PIPELINES));
+    if (!last || last.state !== "completed") return [];
+    return this.deps.journal
+      .steps(last.id)
+      .filter((s) => s.state === "failed")
+      .map((s) => ({ index: s.idx, step: s.name, ok: false as const, reason: s.detail ?? "failed" }));
+  }
+
+  async revoke(
+    name: string,
+    by: string,
+    onProgress: (e: ProgressEvent) => void = () => undefined,
+  ): Promise<RevokeResult> {
     const device = this.check(name);
-    if (device.status === "revoked") return { kind: "already_revoked", device };
-    this.inFlight.add(name);
+    const retry = device.status === "revoked" ? this.leftovers(name).map((s) => s.step) : undefined;
+    if (retry?.length === 0) return { kind: "already_revoked", device };
+    const data: RevokeData = { ...this.dataFor(device), by, ...(retry ? { retry } : {}) };
+    const pipeline = revokePipeline(this.deps, data);
     try {
-      const done: string[] = [];
-      const left: string[] = [];
-      const attempt = async (what: string, work: () => Promise<string | undefined>): Promise<void> => {
-        try {
-          const said = await work();
-          if (said) done.push(said);
-        } catch (error) {
-          this.deps.log.warn({ err: error, device: name, what }, "revoke: a piece could not be removed");
-          left.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      };
-      if (device.backend === "wg") await this.revokeWg(device, attempt);
-      else {
-        this.deps.closePooled(targetOf(device));
-        done.push("SSH connection closed");
-      }
-      if (device.room_id) {
-        const roomId = device.room_id;
-        await attempt("the device room", async () => {
-          await this.deps.matrix.closeDeviceRoom(
-            name,
-            roomId,
-            `${name} was revoked by ${by}. This room is closed; agent-${name} is leaving.`,
-            `[closed] ${name} revoked ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
-          );
-          await this.deps.matrix.retireAgentUser(name);
-          return "room closed";
-        });
-      }
-      this.deps.devices.update(name, { status: "revoked", mesh_ip: null });
-      return { kind: "revoked", done, left };
+      const outcome = await this.deps.engine.run(pipeline, name, data, onProgress);
+      const done = outcome.steps.flatMap((s) => (s.ok && s.detail ? [s.detail] : []));
+      const left = outcome.steps.flatMap((s) => (s.ok ? [] : [s.reason]));
+      return { kind: "revoked", done, left, runId: outcome.runId };
     } finally {
-      this.inFlight.delete(name);
+      pipeline.dispose?.();
     }
   }
 
-  private async revokeWg(
-    device: Device,
-    attempt: (what: string, work: () => Promise<string | undefined>) => Promise<void>,
-  ): Promise<void> {
-    const { config, hub } = this.deps;
-    const run = this.deps.journal.latestCompleted(device.name);
-    const data = run ? (JSON.parse(run.data) as Partial<WgAddData>) : {};
-    const ifname = config.mesh?.interface ?? "mesh0";
-    await attempt("the hub peer", async () => {
-      if (!hub) throw new Error("the mesh is not configured");
-      await hub.removePeer(device.name, data.publicKey ? asPublicKey(data.publicKey) : undefined);
-      return "hub peer removed";
-    });
-    const target = data.target ?? targetOf(device);
-    const home = data.facts?.home ?? `/home/${target.user}`;
-    const layout = agentLayout(home);
-    let shell: SshShell | undefined;
-    await attempt(
-      `on ${formatSshTarget(target)}, the agent (service, files under ${home}/.local/share/meshpilot, .config/meshpilot, .local/state/meshpilot) and the tunnel (/etc/wireguard/${ifname}.conf)`,
-      async () => {
-        const { client } = await connectSsh({
-          target,
-          privateKey: this.deps.readKey(data.keyFile ?? config.ssh.key_file ?? ""),
-          expectedFingerprint: this.deps.hostKeys.get(hostKeyId(target)),
-          readyTimeoutMs: config.ssh.connect_timeout_s * 1000,
-        });
-        shell = new SshShell(formatSshTarget(target), client);
-        return undefined;
-      },
-    );
-    if (shell) {
-      const sh = shell;
-      try {
-        await attempt("stopping the agent's service", async () => {
-          await stopAgent(sh, layout, data.facts?.init ?? "none");
-          return "agent stopped";
-        });
-        await attempt("removing the agent's files", async () => {
-          await removeAgentFiles(sh, layout);
-          return "agent files removed";
-        });
-        await attempt("removing the tunnel", async () => {
-          await removeTunnel(sh, ifname);
-          return "tunnel removed";
-        });
-      } finally {
-        sh.close();
-      }
-    }
-    removeAgentSecret(config.state_dir, device.name);
-    const ip = device.mesh_ip;
-    if (ip) {
-      await attempt("freeing the mesh IP", () => {
-        this.deps.devices.update(device.name, { mesh_ip: null });
-        return Promise.resolve(`${ip} freed`);
-      });
-    }
+  /**
+   * Drops a revoked device's record for good, accepting whatever a revoke left on it:
+   * the row, its host key pin and the bot's copy of its secret.
+   */
+  forget(name: string): string[] {
+    const device = this.check(name);
+    if (device.status !== "revoked")
+      throw new UserError(`${name} is ${device.status} — revoke it first (!revoke ${name}), then forget it`);
+    const target = sshTargetOf(device);
+    this.deps.devices.remove(name);
+    this.deps.hostKeys.forget(hostKeyId(target));
+    removeAgentSecret(this.deps.stateDir, name);
+    return [
+      "device record removed",
+      `host key of ${formatSshTarget(target)} unpinned`,
+      "agent secret removed",
+    ];
   }
-}
 
-function targetOf(device: Device): SshTarget {
-  return { user: device.ssh_user ?? "", host: device.ssh_host ?? "", port: device.ssh_port ?? 22 };
+  /** The pipeline a journaled revoke belongs to, for crash recovery. */
+  pipelineFor(name: string, raw: unknown): Pipeline<unknown> | undefined {
+    if (!Object.values(REVOKE_PIPELINES).includes(name)) return undefined;
+    const data = parseRunValue(revokeDataSchema, raw, `a revoke (${name})`);
+    return revokePipeline(this.deps, data);
+  }
+
+  /** The device as its last completed add left it (the journal), completed from its row. */
+  private dataFor(device: Device): Omit<RevokeData, "by"> {
+    const row = {
+      name: device.name,
+      backend: device.backend,
+      target: sshTargetOf(device),
+      keyFile: this.deps.defaultKeyFile ?? "",
+      ...(device.room_id ? { roomId: device.room_id } : {}),
+      ...(device.mesh_ip ? { meshIp: device.mesh_ip } : {}),
+    };
+    const lastRevoke = this.deps.journal.latestOf(device.name, Object.values(REVOKE_PIPELINES));
+    if (device.status === "revoked" && lastRevoke) {
+      const {
+        by: _by,
+        retry: _retry,
+        ...before
+      } = parseRunData(revokeDataSchema, lastRevoke.data, `${device.name}'s last revoke`);
+      return before;
+    }
+    const run = this.deps.journal.latestKnown(device.name);
+    if (!run) return row;
+    const added = parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`);
+    return { ...added, ...row, keyFile: added.keyFile ?? row.keyFile, target: added.target ?? row.target };
+  }
 }

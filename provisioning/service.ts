@@ -3,16 +3,26 @@ import type { Logger } from "../common/log";
 import type { Config } from "../config/schema";
 import type { HostKeyStore } from "../ssh/host-keys";
 import { formatSshTarget, parseSshTarget, type SshTarget } from "../ssh/target";
-import type { Backend, Device, DeviceStore } from "../state/devices";
+import { sshTargetOf, type Backend, type Device, type DeviceStore } from "../state/devices";
 import type { Engine, Pipeline, ProgressEvent, RunOutcome } from "./engine";
 import { ActiveRunError, type Journal } from "./journal";
 import { validateDeviceName } from "./names";
 import type { MatrixProvisioner } from "./ports";
-import { checkAndRepair, type RepairReport } from "./repair";
-import { SSH_PIPELINE, sshAddPipeline, type SshAddData } from "./ssh-pipeline";
-import { WG_PIPELINE, wgAddPipeline, type WgAddData, type WgPipelineDeps } from "./wg-pipeline";
-import type { Hub } from "./wg/hub";
-import { SUPPORTED_TARGETS } from "./wg/target";
+import { repairName, repairPipeline, repairReport, type RepairReport } from "./repair";
+import {
+  parseRunData,
+  parseRunValue,
+  sshAddDataSchema,
+  wgAddDataSchema,
+  type SshAddData,
+  type WgAddData,
+} from "./run-data";
+import { SSH_PIPELINE, sshAddPipeline } from "./ssh-pipeline";
+import type { Connector } from "./ssh-session";
+import { pickAdapter } from "./targets";
+import { SUPPORTED_TARGETS } from "./targets/builds";
+import { WG_PIPELINE, wgAddPipeline } from "./wg/pipeline";
+import type { WgDeps } from "./wg/run";
 
 export interface AddRequest {
   name: string;
@@ -43,12 +53,14 @@ export interface ServiceDeps {
   devices: DeviceStore;
   hostKeys: HostKeyStore;
   matrix: MatrixProvisioner;
+  connect: Connector;
   readKey: (path: string) => Buffer;
-  /** The hub, for --via wg; undefined when the mesh is not configured. */
-  hub: Hub | undefined;
-  agentHealthy: WgPipelineDeps["agentHealthy"];
+  /** The WireGuard steps' deps, for --via wg; undefined when the mesh is not configured. */
+  wg: WgDeps | undefined;
   log: Logger;
 }
+
+type AnyAdd = Pipeline<SshAddData> | Pipeline<WgAddData>;
 
 /** Adding devices: validation, idempotency (already live, or repaired), and the pipeline run. */
 export class ProvisioningService {
@@ -68,90 +80,106 @@ export class ProvisioningService {
     const forced = checkForced(request);
     const existing = this.deps.devices.get(request.name);
     if (existing && existing.status !== "revoked") checkSameDevice(existing, request.via, target);
-    const pipeline = this.pipeline(request.via, keyFile);
-    const total = pipeline.steps.length;
+    const total = this.pipeline(request.via).steps.length;
     return {
       name: request.name,
       total,
       execute: async (onProgress) => {
+        const pipeline = this.pipeline(request.via);
         const existing = this.deps.devices.get(request.name);
-        if (existing?.status === "live") return this.recheck(existing, target, keyFile, pipeline);
-        const data: SshAddData | WgAddData = {
-          name: request.name,
-          target,
-          keyFile,
-          ...(forced ? { forced } : {}),
-        };
         try {
-          const outcome = await this.deps.engine.run(pipeline, request.name, data, onProgress);
+          if (existing?.status === "live") return await this.repair(existing, target, keyFile, pipeline);
+          const data: SshAddData | WgAddData = {
+            name: request.name,
+            target,
+            keyFile,
+            ...(forced ? { forced } : {}),
+          };
+          const outcome = await this.deps.engine.run(
+            pipeline,
+            request.name,
+            data,
+            onProgress,
+          );
           return outcome.ok ? { kind: "added", outcome, total, data } : { kind: "failed", outcome, total };
         } catch (error) {
           if (error instanceof ActiveRunError)
-            throw new UserError(`${request.name} is being added right now — wait for that to finish`);
+            throw new UserError(
+              `${request.name} is being added or revoked right now — wait for that to finish`,
+            );
           throw error;
+        } finally {
+          pipeline.dispose?.();
         }
       },
     };
   }
 
-  /** The pipeline a journaled run belongs to, for crash recovery. */
+  /** The pipeline a journaled add or repair belongs to, for crash recovery. */
   pipelineFor(name: string, data: unknown): Pipeline<unknown> | undefined {
-    const keyFile = (data as Partial<SshAddData>).keyFile ?? this.deps.config.ssh.key_file ?? "";
-    if (name === SSH_PIPELINE) return this.pipeline("ssh", keyFile);
-    if (name === WG_PIPELINE) return this.pipeline("wg", keyFile);
+    if (name === SSH_PIPELINE || name === WG_PIPELINE) {
+      const via: Backend = name === SSH_PIPELINE ? "ssh" : "wg";
+      parseRunValue(via === "ssh" ? sshAddDataSchema : wgAddDataSchema, data, `an add (${name})`);
+      return this.pipeline(via);
+    }
+    if (name === repairName(SSH_PIPELINE) || name === repairName(WG_PIPELINE)) {
+      const via: Backend = name === repairName(SSH_PIPELINE) ? "ssh" : "wg";
+      parseRunValue(via === "ssh" ? sshAddDataSchema : wgAddDataSchema, data, `a repair (${name})`);
+      return repairPipeline(this.pipeline(via) as Pipeline<unknown>);
+    }
     return undefined;
   }
 
-  private pipeline(via: Backend, keyFile: string): Pipeline<SshAddData> | Pipeline<WgAddData> {
-    const { config, devices, hostKeys, matrix, readKey, hub, agentHealthy, log } = this.deps;
-    const configWithKey = { ...config, ssh: { ...config.ssh, key_file: keyFile } };
-    if (via === "ssh") return sshAddPipeline({ config: configWithKey, devices, hostKeys, matrix, readKey });
-    if (!hub)
-      throw new UserError("the mesh is not configured — add a mesh: section to the config to use --via wg");
-    return wgAddPipeline({
-      config: configWithKey,
-      devices,
-      hostKeys,
-      matrix,
-      hub,
-      readKey,
-      agentHealthy,
-      log,
-    });
+  /** The key file a device was added with, from its journal. */
+  keyFileOf(name: string): string | undefined {
+    const run = this.deps.journal.latestKnown(name);
+    return run ? parseRunData(sshAddDataSchema.partial(), run.data, `${name}'s last add`).keyFile : undefined;
   }
 
-  private async recheck(
+  /** The WireGuard public key a device has now, from its journal. */
+  publicKeyOf(name: string): string | undefined {
+    const run = this.deps.journal.latestKnown(name);
+    return run
+      ? parseRunData(wgAddDataSchema.partial(), run.data, `${name}'s last add`).publicKey
+      : undefined;
+  }
+
+  private pipeline(via: Backend): AnyAdd {
+    const { config, devices, hostKeys, matrix, connect, wg } = this.deps;
+    if (via === "ssh") return sshAddPipeline({ config, devices, hostKeys, matrix, connect });
+    if (!wg)
+      throw new UserError("the mesh is not configured — add a mesh: section to the config to use --via wg");
+    return wgAddPipeline(wg);
+  }
+
+  /**
+   * A live device added again: a journaled repair run of every step's check (and of the
+   * fix where a check fails), from what the device is now (its last add or repair).
+   */
+  private async repair(
     existing: Device,
     target: SshTarget,
     keyFile: string,
-    pipeline: Pipeline<SshAddData> | Pipeline<WgAddData>,
+    add: AnyAdd,
   ): Promise<AddResult> {
-    // The last completed run knows what the checks need (public key, the target's facts).
-    const lastRun = this.deps.journal.latestCompleted(existing.name);
-    const previous = lastRun ? (JSON.parse(lastRun.data) as Partial<WgAddData>) : {};
+    const lastRun = this.deps.journal.latestKnown(existing.name);
+    const schema = existing.backend === "ssh" ? sshAddDataSchema : wgAddDataSchema;
+    const previous = lastRun
+      ? parseRunData(schema.partial(), lastRun.data, `${existing.name}'s last add`)
+      : {};
     const data = {
       ...previous,
       name: existing.name,
       target,
       keyFile,
-      roomId: existing.room_id ?? undefined,
+      ...(existing.room_id ? { roomId: existing.room_id } : {}),
     } as WgAddData;
-    const log = this.deps.log.child({ device: existing.name, repair: true });
-    const ctx = {
-      runId: lastRun?.id ?? "recheck",
-      device: existing.name,
-      data,
-      log,
-      save: () => (lastRun ? this.deps.journal.saveData(lastRun.id, JSON.stringify(data)) : undefined),
-    };
-    try {
-      const report = await checkAndRepair(pipeline as Pipeline<WgAddData>, ctx, log);
-      if (report.repaired.length === 0 && report.failed.length === 0)
-        return { kind: "already_live", device: existing };
-      return { kind: "repaired", device: existing, report };
-    } finally {
-      pipeline.dispose?.();
-    }
+    const pipeline = repairPipeline(add as Pipeline<WgAddData>);
+    const outcome = await this.deps.engine.run(pipeline, existing.name, data, () => undefined);
+    const report = repairReport(outcome, pipeline.problems);
+    if (report.repaired.length === 0 && report.failed.length === 0)
+      return { kind: "already_live", device: existing };
+    return { kind: "repaired", device: existing, report };
   }
 
   private resolveTarget(text: string): SshTarget {
@@ -175,11 +203,7 @@ function checkSameDevice(existing: Device, via: Backend, target: SshTarget): voi
       `${existing.name} is already ${what} — !revoke ${existing.name} first, or pick another name`,
     );
   }
-  const current: SshTarget = {
-    user: existing.ssh_user ?? "",
-    host: existing.ssh_host ?? "",
-    port: existing.ssh_port ?? 22,
-  };
+  const current = sshTargetOf(existing);
   if (existing.status === "live" && formatSshTarget(current) !== formatSshTarget(target)) {
     throw new UserError(
       `${existing.name} is already a device at ${formatSshTarget(current)} — !revoke ${existing.name} first to move it to ${formatSshTarget(target)}`,
@@ -197,5 +221,13 @@ function checkForced(request: AddRequest): { os?: string; arch?: string } | unde
     throw new UserError(`--os must be one of ${oses.join(", ")} (not "${request.os}")`);
   if (request.arch && !arches.includes(request.arch))
     throw new UserError(`--arch must be one of ${arches.join(", ")} (not "${request.arch}")`);
+  // An OS/arch no adapter can enroll over SSH is refused before connecting to anything.
+  if (request.os) {
+    const picked = pickAdapter(
+      { os: request.os, ...(request.arch ? { arch: request.arch } : {}) },
+      request.name,
+    );
+    if ("refusal" in picked) throw new UserError(picked.refusal);
+  }
   return { ...(request.os ? { os: request.os } : {}), ...(request.arch ? { arch: request.arch } : {}) };
 }

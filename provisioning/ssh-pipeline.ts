@@ -2,35 +2,24 @@ import { UserError } from "../common/errors";
 import type { Config } from "../config/schema";
 import type { SshManifest } from "../capabilities/ssh/policy";
 import { accountHome } from "./account-home";
-import { connectSsh } from "../ssh/connect";
-import { execRemote } from "../ssh/exec";
 import type { HostKeyStore } from "../ssh/host-keys";
-import { formatSshTarget, hostKeyId, type SshTarget } from "../ssh/target";
+import { formatSshTarget } from "../ssh/target";
 import type { DeviceStore } from "../state/devices";
-import { agentRoomStep, helloStep, reserveNameStep, type DeviceRunData } from "./common-steps";
 import type { CheckResult, Pipeline, Step } from "./engine";
 import type { MatrixProvisioner } from "./ports";
-
-/** What an SSH-only add keeps in the journal: enough for every undo. */
-export interface SshAddData extends DeviceRunData {
-  target: SshTarget;
-  keyFile: string;
-  /** The host key id pinned by this run (undo forgets it); absent when it was pinned before. */
-  pinnedByRun?: string;
-  fingerprint?: string;
-  os?: string;
-  arch?: string;
-  osPretty?: string;
-  /** The SSH user's home, from the host's account database (accountHome). */
-  home?: string;
-}
+import type { SshAddData } from "./run-data";
+import { openPinned, type Connector } from "./ssh-session";
+import { helloStep } from "./steps/hello";
+import { reserveNameStep } from "./steps/reserve-name";
+import { agentRoomStep } from "./steps/room";
+import type { Shell } from "./wg/shell";
 
 export interface SshPipelineDeps {
   config: Readonly<Config>;
   devices: DeviceStore;
   hostKeys: HostKeyStore;
   matrix: MatrixProvisioner;
-  readKey: (path: string) => Buffer;
+  connect: Connector;
 }
 
 export const SSH_PIPELINE = "add-ssh";
@@ -43,23 +32,15 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
     {
       name: "checking SSH reachability",
       do: async (ctx) => {
-        const { target } = ctx.data;
-        const id = hostKeyId(target);
-        const pinned = hostKeys.get(id);
-        const probe = await probeHost(deps, target, pinned);
-        if (!pinned) {
-          ctx.data.pinnedByRun = id;
-          ctx.save();
-          hostKeys.pin(id, probe.fingerprint);
-        }
-        Object.assign(ctx.data, {
-          fingerprint: probe.fingerprint,
-          os: probe.os,
-          arch: probe.arch,
-          osPretty: probe.osPretty,
-          home: probe.home,
+        const probe = await probeHost(deps, ctx.data, {
+          mode: "first-use",
+          beforePin: (id) => {
+            ctx.data.pinnedByRun = id;
+            ctx.save();
+          },
         });
-        return `${probe.osPretty}, ${probe.arch}, ${target.user}'s home ${probe.home}`;
+        Object.assign(ctx.data, probe);
+        return `${probe.osPretty}, ${probe.arch}, ${ctx.data.target.user}'s home ${probe.home}`;
       },
       undo: (ctx) => {
         if (!ctx.data.pinnedByRun) return Promise.resolve();
@@ -68,7 +49,7 @@ export function sshAddPipeline(deps: SshPipelineDeps): Pipeline<SshAddData> {
       },
       check: async (ctx): Promise<CheckResult> => {
         try {
-          await probeHost(deps, ctx.data.target, hostKeys.get(hostKeyId(ctx.data.target)));
+          await probeHost(deps, ctx.data, { mode: "required" });
           return { ok: true };
         } catch (error) {
           return { ok: false, problem: error instanceof Error ? error.message : String(error) };
@@ -116,47 +97,42 @@ export function sshManifestFor(
   };
 }
 
-interface Probe {
-  fingerprint: string;
-  os: string;
-  arch: string;
-  osPretty: string;
-  home: string;
-}
+type Probe = Required<Pick<SshAddData, "os" | "arch" | "osPretty" | "home">>;
 
 /** Connects non-interactively (key auth only, pinned host key) and reads what the host is. */
 async function probeHost(
   deps: SshPipelineDeps,
-  target: SshTarget,
-  pinned: string | undefined,
+  data: SshAddData,
+  pin: Parameters<typeof openPinned>[4],
 ): Promise<Probe> {
-  const { client, fingerprint } = await connectSsh({
-    target,
-    privateKey: deps.readKey(deps.config.ssh.key_file!),
-    expectedFingerprint: pinned,
-    readyTimeoutMs: deps.config.ssh.connect_timeout_s * 1000,
-  });
+  const shell = await openPinned(deps.connect, deps.hostKeys, data.target, data.keyFile, pin);
   try {
-    const result = await execRemote(
-      client,
-      'uname -s; uname -m; (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")',
-      {
-        timeoutMs: 10_000,
-        maxBytes: 4096,
-      },
-    );
-    const [os = "", arch = "", pretty = ""] = result.stdout.split("\n").map((l) => l.trim());
-    if (result.exitCode !== 0 && !os) {
-      throw new UserError(
-        `${formatSshTarget(target)} answered SSH but has no uname — SSH-only devices need a Unix-like system (Linux, macOS, BSD)`,
-      );
-    }
-    const exec = (command: string) => execRemote(client, command, { timeoutMs: 10_000, maxBytes: 4096 });
-    const home = await accountHome(exec, os.toLowerCase() === "darwin" ? "darwin" : "linux", target.user);
-    return { fingerprint, os: os.toLowerCase(), arch, osPretty: pretty || os, home };
+    return await describeHost(shell, data.target.user);
   } finally {
-    client.end();
+    shell.close();
   }
+}
+
+/** What the host is and where the user's home is; a host without uname is refused with a sentence. */
+export async function describeHost(shell: Shell, user: string): Promise<Probe> {
+  const result = await shell.run(
+    'uname -s; uname -m; (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")',
+    {
+      timeoutMs: 10_000,
+    },
+  );
+  const [os = "", arch = "", pretty = ""] = result.stdout.split("\n").map((l) => l.trim());
+  if (result.exitCode !== 0 && !os) {
+    throw new UserError(
+      `${shell.where} answered SSH but has no uname — SSH-only devices need a Unix-like system (Linux, macOS, BSD)`,
+    );
+  }
+  const home = await accountHome(
+    (command) => shell.run(command, { timeoutMs: 10_000 }),
+    os.toLowerCase() === "darwin" ? "darwin" : "linux",
+    user,
+  );
+  return { os: os.toLowerCase(), arch, osPretty: pretty || os, home };
 }
 
 function roomTopic(data: SshAddData): string {

@@ -1,3 +1,4 @@
+import type { SshTarget } from "../ssh/target";
 import type { Db } from "./db";
 
 export type Backend = "wg" | "ssh";
@@ -20,6 +21,11 @@ export interface Device {
   manifest: string | null;
   created_at: number;
   updated_at: number;
+}
+
+/** How the bot reaches a device over SSH, from its row (the one place a row becomes an SshTarget). */
+export function sshTargetOf(device: Pick<Device, "ssh_user" | "ssh_host" | "ssh_port">): SshTarget {
+  return { user: device.ssh_user ?? "", host: device.ssh_host ?? "", port: device.ssh_port ?? 22 };
 }
 
 export type DeviceUpdate = Partial<Omit<Device, "name" | "created_at" | "updated_at">>;

@@ -4,7 +4,7 @@ import { UserError } from "../../common/errors";
 import { AuditLog } from "../../common/audit/log";
 import type { SshPool } from "../../ssh/pool";
 import { asSqlDatabase, openDatabase, type Db } from "../../state/db";
-import type { DeviceStore } from "../../state/devices";
+import { sshTargetOf, type DeviceStore } from "../../state/devices";
 import type { Tool } from "../types";
 import type { SshManifest } from "./policy";
 import { sshTools } from "./provider";
@@ -30,7 +30,7 @@ export class SshDevices {
       throw new UserError(`${name} is not a live SSH-only device — see !add-pc`);
     }
     const manifest = JSON.parse(device.manifest) as SshManifest;
-    const target = { user: device.ssh_user!, host: device.ssh_host!, port: device.ssh_port ?? 22 };
+    const target = sshTargetOf(device);
     return sshTools({ pool: this.pool, target, manifest, audit: this.audit(name) });
   }
 

@@ -1,9 +1,8 @@
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { UserError, errorCode, errorMessage } from "../../common/errors";
 import type { Logger } from "../../common/log";
 import { agentRequest } from "./agent-http";
 import { manifestSchema, type Manifest } from "../../device-agent/manifest/schema";
+import { agentSecretPath, readAgentSecret } from "../../state/agent-secret";
 import type { Device } from "../../state/devices";
 import type { Tool } from "../types";
 import type { AuditMirror } from "./audit-mirror";
@@ -50,24 +49,11 @@ export class WgDevices {
   }
 
   secretFile(name: string): string {
-    return join(this.options.stateDir, "devices", name, "agent.secret");
+    return agentSecretPath(this.options.stateDir, name);
   }
 
   private readSecret(name: string): string {
-    const file = this.secretFile(name);
-    try {
-      // The key signs every call to the device: refuse one that others can read.
-      if ((statSync(file).mode & 0o077) !== 0)
-        throw new UserError(`${file} is readable by others — run chmod 600 ${file}`);
-      const secret = readFileSync(file, "utf8").trim();
-      if (!secret) throw new UserError(`${file} is empty`);
-      return secret;
-    } catch (error) {
-      if (error instanceof UserError) throw error;
-      throw new UserError(
-        `cannot read the agent secret of ${name} (${errorCode(error)}) — re-run !add-pc ${name}`,
-      );
-    }
+    return readAgentSecret(this.options.stateDir, name);
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { errorMessage } from "../../common/errors";
 import { localAgent } from "../../provisioning/wg/agent-install";
-import { SUPPORTED_TARGETS } from "../../provisioning/wg/target";
+import { SUPPORTED_TARGETS } from "../../provisioning/targets/builds";
 import { fail, pass, type Check } from "./types";
 
 const LABEL = "device agent built";

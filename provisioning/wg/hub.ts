@@ -9,6 +9,9 @@ export interface HubSettings {
   keepaliveS: number;
 }
 
+/** What the steps use of the hub; a fake in unit tests. */
+export type HubPort = Pick<Hub, "publicKey" | "addPeer" | "removePeer" | "handshakes" | "hasPeer">;
+
 /**
  * The hub's side of the mesh: peers in the running interface (wg set) and in its
  * wg-quick file, so a reboot keeps them. Works the same on the local hub and over SSH.

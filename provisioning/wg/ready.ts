@@ -1,5 +1,5 @@
 import { UserError } from "../../common/errors";
-import type { Hub } from "./hub";
+import type { HubPort } from "./hub";
 
 export interface ReadyWait {
   device: string;
@@ -18,7 +18,7 @@ export interface ReadyWait {
  * was missing, since they point at different fixes (UDP reachability vs the agent).
  */
 export async function waitForAgent(
-  hub: Hub,
+  hub: HubPort,
   agentHealthy: (meshIp: string, secret: string) => Promise<boolean>,
   wait: ReadyWait,
 ): Promise<string> {

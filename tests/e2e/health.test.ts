@@ -13,7 +13,7 @@ import { openDatabase } from "../../state/db";
 import { DeviceAuditStore } from "../../state/device-audit";
 import { BOT_MIGRATIONS } from "../../state/migrations";
 import { LabMatrixClient, type MatrixEvent } from "../../lab/matrix-client";
-import { readAgentSecret } from "../../provisioning/wg/agent-secret";
+import { readAgentSecret } from "../../state/agent-secret";
 
 const CODE_TTL_S = 10;
 const STALE_BOUND = 240_000;
@@ -154,7 +154,7 @@ describeLab("health monitor and !revoke", (lab) => {
 
   test("a tampered audit database (edited, deleted, cut short) → corrupted naming the first broken id", async () => {
     const ip = deviceIp(stateDir, "pc1")!;
-    const secret = readAgentSecret(stateDir, "pc1")!;
+    const secret = readAgentSecret(stateDir, "pc1");
     // Sent as the bot sends them (recorded in its state, with a call_ref), so its copy of the
     // device's audit matches them; a call the bot never sent would itself read as tampering.
     const botDb = openDatabase(join(stateDir, "meshpilot.db"), BOT_MIGRATIONS);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../config/load";
 import { agentRequest } from "../../capabilities/wg/agent-http";
 import { AnthropicStandIn, callTool, lastToolResults, say } from "../../lab/anthropic-standin";
-import { readAgentSecret } from "../../provisioning/wg/agent-secret";
+import { readAgentSecret } from "../../state/agent-secret";
 import { agentSays, STANDIN_KEY } from "./support/agents";
 import { readAudit, rewriteAndRechain } from "./support/audit-tamper";
 import { revokeDevice } from "./support/device-room";
@@ -112,7 +112,7 @@ describeLab("safety: a device rewriting its audit history after the bot's head",
       args: e.args.replace("/home/lucas/audit-fifo", "/etc/shadow"),
     }));
     expect(rewritten[0]!.args).toContain("/etc/shadow");
-    const secret = readAgentSecret(stateDir, "pc1")!;
+    const secret = readAgentSecret(stateDir, "pc1");
     const verify = await agentRequest(
       `http://${deviceIp(stateDir, "pc1")!}:7700`,
       secret,

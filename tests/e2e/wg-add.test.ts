@@ -5,7 +5,7 @@ import { hubFileDevices, hubHandshakes, hubPeers, pcFiles } from "./support/wg-s
 import { sshAs } from "./support/hosts";
 import { loadConfig } from "../../config/load";
 import { agentRequest } from "../../capabilities/wg/agent-http";
-import { readAgentSecret } from "../../provisioning/wg/agent-secret";
+import { readAgentSecret } from "../../state/agent-secret";
 import { openDatabase } from "../../state/db";
 import { BOT_MIGRATIONS } from "../../state/migrations";
 import { DeviceStore } from "../../state/devices";
@@ -50,7 +50,7 @@ describeLab("!add-pc --via wg", (lab) => {
 
     const health = await agentRequest(
       `http://${pc1.mesh_ip}:7700`,
-      readAgentSecret(stateDir(), "pc1")!,
+      readAgentSecret(stateDir(), "pc1"),
       "GET",
       "/health",
     );
@@ -98,7 +98,7 @@ describeLab("!add-pc --via wg", (lab) => {
       (
         await agentRequest(
           `http://${pc1.mesh_ip}:7700`,
-          readAgentSecret(stateDir(), "pc1")!,
+          readAgentSecret(stateDir(), "pc1"),
           "GET",
           "/health",
         )

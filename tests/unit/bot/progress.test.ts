@@ -57,6 +57,7 @@ describe("the run checklist", () => {
           failed: { index: 5, step: "installing WireGuard", reason: "no package manager." },
           undone: ["peer removed", "files removed"],
           undoFailures: [],
+          steps: [],
         },
         9,
       ),

@@ -171,9 +171,11 @@ describe("recovery after a crash", () => {
       {
         run: "r1",
         device: "pc1",
+        pipeline: "test",
         action: "rolled_back",
         undone: ["c removed", "b removed", "a removed"],
         undoFailures: [],
+        steps: [],
       },
     ]);
     expect(world.size).toBe(0);

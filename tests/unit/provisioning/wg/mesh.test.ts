@@ -14,7 +14,7 @@ import {
   systemdUserUnit,
   windowsTaskXml,
 } from "../../../../provisioning/wg/services/render";
-import { agentTarget, normaliseArch } from "../../../../provisioning/wg/target";
+import { agentTarget, normaliseArch } from "../../../../provisioning/targets/builds";
 
 describe("WireGuard keys", () => {
   test("a generated pair is a real X25519 pair in WireGuard's base64 form", () => {

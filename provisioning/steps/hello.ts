@@ -1,0 +1,35 @@
+import type { DeviceStore, DeviceUpdate } from "../../state/devices";
+import type { Step } from "../engine";
+import type { MatrixProvisioner } from "../ports";
+import type { DeviceRunData } from "../run-data";
+
+/** The last step of an add: the device row marked live with what the run learned, and the agent's hello. */
+export function helloStep<D extends DeviceRunData>(
+  devices: DeviceStore,
+  matrix: MatrixProvisioner,
+  live: (data: D) => DeviceUpdate,
+  hello: (data: D) => string,
+): Step<D> {
+  return {
+    name: "saying hello",
+    do: async (ctx) => {
+      devices.update(ctx.data.name, {
+        ssh_user: ctx.data.target.user,
+        ssh_host: ctx.data.target.host,
+        ssh_port: ctx.data.target.port,
+        ...live(ctx.data),
+        status: "live",
+        agent_user_id: matrix.agentUserId(ctx.data.name),
+        room_id: ctx.data.roomId ?? null,
+      });
+      await matrix.postAsAgent(ctx.data.name, ctx.data.roomId!, hello(ctx.data));
+    },
+    undo: () => Promise.resolve(),
+    check: (ctx) =>
+      Promise.resolve(
+        devices.get(ctx.data.name)?.status === "live"
+          ? { ok: true }
+          : { ok: false, problem: "device not marked live" },
+      ),
+  };
+}

@@ -1,0 +1,31 @@
+import { UserError } from "../../common/errors";
+import type { Backend, DeviceStore } from "../../state/devices";
+import type { Step } from "../engine";
+import type { DeviceRunData } from "../run-data";
+
+/** Step 1 of every add: hold the name (a row in devices), or say who has it. */
+export function reserveNameStep<D extends DeviceRunData>(devices: DeviceStore, backend: Backend): Step<D> {
+  return {
+    name: "reserving the name",
+    do: (ctx) => {
+      if (!devices.claim(ctx.data.name, backend)) throw nameTaken(devices, ctx.data.name);
+      ctx.data.claimed = true;
+      return Promise.resolve();
+    },
+    undo: (ctx) => {
+      if (!ctx.data.claimed) return Promise.resolve();
+      devices.remove(ctx.data.name);
+      return Promise.resolve("name released");
+    },
+  };
+}
+
+function nameTaken(devices: DeviceStore, name: string): UserError {
+  const existing = devices.get(name);
+  const what = existing?.backend === "wg" ? "a WireGuard device" : "an SSH-only device";
+  const hint =
+    existing?.status === "provisioning"
+      ? "it is being added right now"
+      : `!revoke ${name} first, or pick another name`;
+  return new UserError(`${name} is already ${what} — ${hint}`);
+}
