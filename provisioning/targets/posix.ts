@@ -134,9 +134,11 @@ export function wgQuickTunnel(dir: string, wgQuick = "wg-quick") {
     tunnelConfigPath: confPath,
     async installTunnelConfig(shell: Shell, ifname: string, text: string): Promise<void> {
       const path = shellQuote([confPath(ifname)]);
+      const tmp = shellQuote([`${confPath(ifname)}.tmp`]);
       await mustRun(
         shell,
-        `${SUDO}; $SUDO mkdir -p ${shellQuote([dir])} && $SUDO sh -c 'umask 077 && cat > ${path}.tmp' && $SUDO chmod 600 ${path}.tmp && $SUDO mv ${path}.tmp ${path}`,
+        // The path goes in as $1, never inside the quoted script text.
+        `${SUDO}; $SUDO mkdir -p ${shellQuote([dir])} && $SUDO sh -c 'umask 077 && cat > "$1"' sh ${tmp} && $SUDO chmod 600 ${tmp} && $SUDO mv ${tmp} ${path}`,
         "installing the WireGuard config",
         { input: text },
       );

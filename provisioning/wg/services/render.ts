@@ -1,3 +1,5 @@
+import { shellQuote } from "../../../ssh/quote";
+
 /**
  * Service definitions for the device agent, one per OS. The pipeline installs the one
  * the target can use; all are rendered and checked in tests (systemd-analyze verify).
@@ -19,7 +21,7 @@ After=network-online.target
 
 [Service]
 Type=simple
-ExecStart=${paths.binary} --config ${paths.config}
+ExecStart=${systemdQuote(paths.binary)} --config ${systemdQuote(paths.config)}
 Restart=always
 RestartSec=2
 NoNewPrivileges=true
@@ -75,8 +77,13 @@ export function supervisorScript(paths: ServicePaths): string {
   return `#!/bin/sh
 # meshpilot device agent supervisor: restarts the agent if it exits.
 while :; do
-  "${paths.binary}" --config "${paths.config}" >> "${paths.log}" 2>&1
+  ${shellQuote([paths.binary])} --config ${shellQuote([paths.config])} >> ${shellQuote([paths.log])} 2>&1
   sleep 2
 done
 `;
+}
+
+/** A systemd command-line word: double-quoted, with %, $, backslash and " escaped so nothing is expanded. */
+export function systemdQuote(word: string): string {
+  return `"${word.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%/g, "%%").replace(/\$/g, "$$$$")}"`;
 }

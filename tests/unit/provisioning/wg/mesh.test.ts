@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -11,6 +11,7 @@ import { clientConfig } from "../../../../provisioning/wg/tunnel-config";
 import {
   launchdPlist,
   supervisorScript,
+  systemdQuote,
   systemdUserUnit,
   windowsTaskXml,
 } from "../../../../provisioning/wg/services/render";
@@ -158,8 +159,39 @@ describe("agent builds and service definitions", () => {
       execFileSync("systemd-analyze", ["verify", unit], { encoding: "utf8", stdio: "pipe" }),
     ).not.toThrow();
     expect(systemdUserUnit(paths)).toContain(
-      `ExecStart=${paths.binary} --config ${paths.config}\nRestart=always`,
+      `ExecStart="${paths.binary}" --config "${paths.config}"\nRestart=always`,
     );
+  });
+
+  test("a home with a space or % stays one word in the unit: systemd runs the right file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshpilot-unit-"));
+    const odd = join(dir, "o brien x%h");
+    mkdirSync(odd);
+    copyFileSync("/bin/true", join(odd, "device-agent"));
+    const unit = join(dir, "meshpilot-agent.service");
+    writeFileSync(unit, systemdUserUnit({ ...paths, binary: join(odd, "device-agent") }));
+    expect(() =>
+      execFileSync("systemd-analyze", ["verify", unit], { encoding: "utf8", stdio: "pipe" }),
+    ).not.toThrow();
+    expect(systemdQuote('a "b" %h $X \\')).toBe('"a \\"b\\" %%h $$X \\\\"');
+  });
+
+  test("the supervisor runs the agent at a path with quotes, spaces and $ unchanged", () => {
+    const dir = mkdtempSync(join(tmpdir(), "meshpilot-sup-"));
+    const odd = join(dir, `o'brien "x" $(touch pwned)`);
+    mkdirSync(odd);
+    const agent = join(odd, "device-agent");
+    writeFileSync(agent, '#!/bin/sh\necho "ran $*" >> "$(dirname "$0")/ran"\nexit 0\n', { mode: 0o755 });
+    const script = supervisorScript({
+      binary: agent,
+      config: join(odd, "agent.yaml"),
+      log: join(odd, "agent.log"),
+    });
+    // One turn of the loop: the body without "while"/"sleep".
+    const once = script.split("\n").find((l) => l.includes("--config"))!;
+    execFileSync("sh", ["-c", once], { cwd: dir });
+    expect(readFileSync(join(odd, "ran"), "utf8")).toBe(`ran --config ${join(odd, "agent.yaml")}\n`);
+    expect(existsSync(join(dir, "pwned"))).toBe(false);
   });
 
   test("the launchd plist and the Windows task are well-formed XML naming the agent", () => {
@@ -179,7 +211,7 @@ describe("agent builds and service definitions", () => {
 
   test("the supervisor restarts the agent when it exits", () => {
     expect(supervisorScript(paths)).toMatch(
-      /while :; do\n {2}".*device-agent" --config ".*agent\.yaml" >> ".*agent\.log" 2>&1\n {2}sleep 2\ndone/,
+      /while :; do\n {2}\/home\/lucas\/\S*device-agent --config \S*agent\.yaml >> \S*agent\.log 2>&1\n {2}sleep 2\ndone/,
     );
   });
 });
