@@ -7,6 +7,8 @@ export function recoverySentence(run: RecoveredRun): string {
     : run.pipeline.startsWith("repair-")
       ? "repairing"
       : "adding";
+  if (run.action === "unrecoverable")
+    return `meshpilot restarted in the middle of ${doing} ${run.device}, but could not finish it (${run.undoFailures.join("; ")}) — check ${run.device} with !health ${run.device} and run the command again`;
   if (run.action === "finished") {
     const done = run.steps.flatMap((s) => (s.ok && s.detail ? [s.detail] : []));
     const failed = run.steps.flatMap((s) => (s.ok ? [] : [`${s.step}: ${s.reason}`]));

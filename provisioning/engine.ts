@@ -196,17 +196,26 @@ export class Engine {
       const log = this.log.child({ runId: run.id.slice(0, 8), device: run.device, recovery: true });
       let data: unknown;
       let pipeline: Pipeline<unknown> | undefined;
+      let unreadable: string | undefined;
       try {
         data = JSON.parse(run.data);
         pipeline = pipelineFor(run.pipeline, data);
       } catch (error) {
-        log.error({ err: error, pipeline: run.pipeline }, "cannot read an interrupted run's journal");
-        this.journal.setRunState(run.id, "rollback_failed", errorMessage(error));
-        continue;
+        unreadable = errorMessage(error);
       }
       if (!pipeline) {
-        log.error({ pipeline: run.pipeline }, "cannot recover a run of an unknown pipeline");
-        this.journal.setRunState(run.id, "rollback_failed", `unknown pipeline ${run.pipeline}`);
+        const reason = unreadable ?? `unknown pipeline ${run.pipeline}`;
+        log.error({ pipeline: run.pipeline, reason }, "cannot recover an interrupted run");
+        this.journal.setRunState(run.id, "rollback_failed", reason);
+        recovered.push({
+          run: run.id,
+          device: run.device,
+          pipeline: run.pipeline,
+          action: "unrecoverable",
+          undone: [],
+          undoFailures: [reason],
+          steps: [],
+        });
         continue;
       }
       const steps = this.journal.steps(run.id);
@@ -322,8 +331,11 @@ export interface RecoveredRun {
   run: string;
   device: string;
   pipeline: string;
-  /** completed: an add whose every step was done; rolled_back: an add undone; finished: a forward run resumed. */
-  action: "completed" | "rolled_back" | "finished";
+  /**
+   * completed: an add whose every step was done; rolled_back: an add undone; finished: a
+   * forward run resumed; unrecoverable: its journal could not be read (undoFailures says why).
+   */
+  action: "completed" | "rolled_back" | "finished" | "unrecoverable";
   undone: string[];
   undoFailures: string[];
   /** A finished forward run: what each step did. */
