@@ -65,6 +65,8 @@ export function buildServices(
     pinnedFingerprint: (id) => hostKeys.get(id),
     onHostKeyChanged,
     maxChannelsPerHost: config.ssh.max_channels_per_host,
+    readyTimeoutMs: config.ssh.connect_timeout_s * 1000,
+    keepaliveMs: config.ssh.keepalive_s * 1000,
     log: log.child({ component: "ssh" }),
   });
   const sshDevices = new SshDevices(devices, pool, join(config.state_dir, "audit"));

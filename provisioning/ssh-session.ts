@@ -27,6 +27,7 @@ export function sshConnector(config: Readonly<Config>): Connector {
       privateKey: readPrivateKeyFile(keyFile),
       expectedFingerprint: expected,
       readyTimeoutMs: config.ssh.connect_timeout_s * 1000,
+      keepaliveMs: config.ssh.keepalive_s * 1000,
     });
     return { shell: new SshShell(formatSshTarget(target), client), fingerprint };
   };

@@ -9,6 +9,9 @@ export interface PoolOptions {
   /** Told once per refusal when a host presents a key other than its pin. */
   onHostKeyChanged(error: HostKeyChangedError): void;
   maxChannelsPerHost: number;
+  /** ssh.connect_timeout_s and ssh.keepalive_s, in ms. */
+  readyTimeoutMs?: number;
+  keepaliveMs?: number;
   log: Logger;
 }
 
@@ -75,6 +78,8 @@ export class SshPool {
         target,
         privateKey: this.options.privateKeyFor(target),
         expectedFingerprint: this.options.pinnedFingerprint(hostId),
+        ...(this.options.readyTimeoutMs ? { readyTimeoutMs: this.options.readyTimeoutMs } : {}),
+        ...(this.options.keepaliveMs ? { keepaliveMs: this.options.keepaliveMs } : {}),
       });
       entry.connection = opening;
       opening.then(
