@@ -47,6 +47,17 @@ describe("ApprovalBroker", () => {
     await expect(decision).resolves.toEqual({ outcome: "refused", by: OPERATOR });
   });
 
+  test("the operator's localpart on another server is not the operator: neither a reaction nor a reply answers", async () => {
+    const b = broker();
+    const decision = b.request("!room", "pc1", "docker.restart nginx", post);
+    await new Promise((r) => setImmediate(r));
+    const impostor = "@op:evil.org";
+    expect(b.onReaction("!room", impostor, "$ask1", "✅")).toBe(false);
+    expect(b.onReply("!room", impostor, "yes")).toBe(false);
+    expect(await settled(decision)).toBe(false);
+    expect(state("$ask1")).toEqual({ state: "pending", decided_by: null });
+  });
+
   test("a reaction to another event or in another room, or an unrelated emoji, is not an answer", async () => {
     const b = broker();
     const decision = b.request("!room", "pc1", "proc.kill 42", post);

@@ -49,6 +49,15 @@ describe("command dispatch", () => {
     expect(lines()).toContainEqual(expect.objectContaining({ level: 20, sender: "@mallory:example.org" }));
   });
 
+  test("an operator is matched by the whole MXID: the same localpart on another server is not obeyed", async () => {
+    const { port, say } = setup();
+    expect(await say("!help", "@you:evil.org")).toBe(false);
+    expect(await say("!help", "@you:example.org.evil.org")).toBe(false);
+    expect(await say("!help", "@YOU:example.org")).toBe(false);
+    expect(port.sent).toEqual([]);
+    expect(port.reactions).toEqual([]);
+  });
+
   test("ordinary chat and the bot's own messages are not commands", async () => {
     const { port, say } = setup();
     expect(await say("hello there")).toBe(false);
