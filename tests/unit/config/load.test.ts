@@ -114,6 +114,28 @@ describe("secrets", () => {
     expect(() => loadSecrets(config, readEnv({}))).toThrow(/readable by others \(mode 644\) — run chmod 600/);
   });
 
+  test.each([
+    ["640", 0o640],
+    ["604", 0o604],
+    ["620", 0o620],
+    ["440", 0o440],
+  ])("a token file the group or others can touch (mode %s) is refused, naming the mode", (shown, mode) => {
+    const config = configWith(write(`as-${shown}`, "x", 0o600), write(`hs-${shown}`, "y", mode));
+    expect(() => loadSecrets(config, readEnv({}))).toThrow(
+      new RegExp(`appservice\\.hs_token_file: .*hs-${shown} is readable by others \\(mode ${shown}\\)`),
+    );
+  });
+
+  test("a 0400 token file is the owner's alone and is read", () => {
+    const config = configWith(write("as-400", "a", 0o400), write("hs-400", "h", 0o600));
+    expect(loadSecrets(config, readEnv({}))).toEqual({ asToken: "a", hsToken: "h" });
+  });
+
+  test("an empty (whitespace only) token file is a problem, not an empty token", () => {
+    const config = configWith(write("as-empty", " \n", 0o600), write("hs-ok", "h", 0o600));
+    expect(() => loadSecrets(config, readEnv({}))).toThrow(/appservice\.as_token_file: .*as-empty is empty/);
+  });
+
   test("the environment overrides the files", () => {
     const config = configWith(join(dir, "missing-as"), join(dir, "missing-hs"));
     expect(loadSecrets(config, readEnv({ MESHPILOT_AS_TOKEN: "a", MESHPILOT_HS_TOKEN: "h" }))).toEqual({
