@@ -164,6 +164,25 @@ describe("IncidentGate", () => {
     expect(t.store.allOpen()).toEqual([]);
   });
 
+  test.each(["unreachable", "stale", "corrupted"] as const)(
+    "a device first seen %s (no verdict before) opens an incident and pushes its alert",
+    async (status) => {
+      const t = setup();
+      const posted = await t.gate.observe("pc1", v(status, "first look"), 5 * S);
+      expect(posted.map((m) => m.kind)).toEqual(["push"]);
+      expect(t.room.pushes()).toHaveLength(1);
+      expect(t.room.pushes()[0]!.text).toMatch(
+        /^\[ALERT\] device_id=pc1 status=\S+ \(first look\) incident #1/,
+      );
+      expect(t.store.openFor("pc1")).toMatchObject({
+        status,
+        push: "alert",
+        opened_at: 5 * S,
+        pushed_at: 5 * S,
+      });
+    },
+  );
+
   test("a healthy device: nothing recorded, nothing sent", async () => {
     const t = setup();
     for (let i = 0; i < 50; i++) await t.gate.observe("pc1", v("online"), i * MIN);

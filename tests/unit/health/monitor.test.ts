@@ -115,6 +115,23 @@ describe("HealthMonitor", () => {
     ]);
   });
 
+  test("a device whose very first sweep finds it down is alerted at once, and the alert is recorded", async () => {
+    const t = setup();
+    agentUp = false;
+    try {
+      const [entry] = await t.monitor.sweep();
+      expect(entry).toMatchObject({ name: "pc1", verdict: { status: "unreachable" } });
+      expect(entry!.posted.map((m) => m.kind)).toEqual(["push"]);
+    } finally {
+      agentUp = true;
+    }
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=unreachable (/health: HTTP 503) incident #1",
+    ]);
+    const now = t.advance(0);
+    expect(t.store.get("pc1")).toMatchObject({ status: "unreachable", since: now, alerted_at: now });
+  });
+
   test("an agent that stops answering through a live tunnel is unreachable", async () => {
     const t = setup();
     await t.monitor.sweep();
