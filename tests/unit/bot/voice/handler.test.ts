@@ -25,7 +25,16 @@ const voice: AudioAttachment = {
   isVoice: true,
 };
 
-function setup(options: { destination?: Destination; transcript?: string; service?: "none" | "wav" } = {}) {
+function setup(
+  options: {
+    destination?: Destination;
+    transcript?: string;
+    service?: "none" | "wav";
+    maxDurationMs?: number;
+    /** How long the WAV that "ffmpeg" returns lasts (32000 bytes a second); 1 s unless given. */
+    wavMs?: number;
+  } = {},
+) {
   const bot = new RecordingPort("@meshpilot:example.org");
   const agent = new RecordingPort("@agent-web2:example.org");
   const routed: RoomMessage[] = [];
@@ -33,7 +42,7 @@ function setup(options: { destination?: Destination; transcript?: string; servic
   const uploads: AudioUpload[] = [];
   const converted: number[] = [];
   const service: VoiceService = {
-    limits: { maxBytes: 1024 * 1024, maxDurationMs: 120_000 },
+    limits: { maxBytes: 1024 * 1024, maxDurationMs: options.maxDurationMs ?? 120_000 },
     format: options.service === "wav" ? "wav" : "ogg",
     download: (mxc) => {
       downloads.push(mxc);
@@ -47,8 +56,9 @@ function setup(options: { destination?: Destination; transcript?: string; servic
       header.writeUInt32LE(16, 16);
       header.writeUInt32LE(32000, 28);
       header.write("data", 36, "latin1");
-      header.writeUInt32LE(32000, 40);
-      return Promise.resolve(Buffer.concat([header, Buffer.alloc(32000)]));
+      const pcm = (32000 * (options.wavMs ?? 1000)) / 1000;
+      header.writeUInt32LE(pcm, 40);
+      return Promise.resolve(Buffer.concat([header, Buffer.alloc(pcm)]));
     },
     transcribe: (upload) => {
       uploads.push(upload);
@@ -152,6 +162,36 @@ describe("voice messages", () => {
     await hear();
     expect(converted).toEqual([HELP.length]);
     expect(uploads[0]).toMatchObject({ filename: "voice.wav", contentType: "audio/wav" });
+  });
+
+  test("the duration cap holds for the converted WAV too: over it is refused and nothing is sent", async () => {
+    // The Ogg itself (0.7 s) is under the 1 s cap; what ffmpeg made of it lasts 1.5 s.
+    const { bot, uploads, converted, hear } = setup({
+      destination: commands,
+      service: "wav",
+      maxDurationMs: 1_000,
+      wavMs: 1_500,
+    });
+    await hear();
+    expect(converted).toEqual([HELP.length]);
+    expect(uploads).toEqual([]);
+    expect(bot.sent.map((s) => s.content.body)).toEqual([
+      "that voice message is 0:02 long and the limit is 0:01 (stt.max_duration_s) — say it in a shorter one, or type it",
+    ]);
+    expect(bot.reactions.map((r) => r.key)).toEqual(["❌"]);
+  });
+
+  test("a converted WAV under the cap is sent", async () => {
+    const { uploads, routed, hear } = setup({
+      destination: commands,
+      service: "wav",
+      maxDurationMs: 1_000,
+      wavMs: 900,
+    });
+    await hear();
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]!.data.length).toBe(44 + 28_800);
+    expect(routed).toHaveLength(1);
   });
 
   test("an attachment without a file (encrypted) is a sentence", async () => {
