@@ -179,21 +179,32 @@ describe("refused before anything is sent", () => {
   });
 
   test("no audit row, no call: when the audit write fails the command is not sent", async () => {
-    const working = new AuditLog(asSqlDatabase(new Database(":memory:")));
-    const failing = Object.create(working) as AuditLog;
-    failing.recordCall = () => {
-      throw new Error("disk I/O error");
-    };
+    // A real audit database that cannot be written (opened read-only), not a fake that throws:
+    // the pool below records every command it is given and answers, so only the order in the
+    // provider keeps the command from being sent.
+    const file = join(mkdtempSync(join(tmpdir(), "mp-ssh-audit-")), "audit.db");
+    const writable = new Database(file);
+    const working = new AuditLog(asSqlDatabase(writable));
     const control = recordingPool();
-    await sshTools({ pool: control.pool, target, manifest, audit: working })[0]!.execute(
+    const sent = await sshTools({ pool: control.pool, target, manifest, audit: working })[0]!.execute(
       { argv: ["df"] },
       ctx,
     );
+    expect(sent).toMatchObject({ auditId: 1 });
     expect(control.sent).toHaveLength(1);
-    const { pool, sent } = recordingPool();
+    writable.close();
+
+    const readOnly = new Database(file, { readonly: true });
+    const failing = new AuditLog(asSqlDatabase(readOnly));
+    const { pool, sent: attempted } = recordingPool();
     await expect(
       sshTools({ pool, target, manifest, audit: failing })[0]!.execute({ argv: ["df"] }, ctx),
-    ).rejects.toThrow("disk I/O error");
-    expect(sent).toEqual([]);
+    ).rejects.toThrow(/readonly/);
+    expect(attempted).toEqual([]);
+    expect(failing.entries(0, 10).map((e) => [e.id, e.kind])).toEqual([
+      [1, "call"],
+      [2, "result"],
+    ]);
+    readOnly.close();
   });
 });
