@@ -16,6 +16,8 @@ export class Network {
   readonly machines = new Map<string, FakeMachine>();
   readonly hub = new FakeHub(() => this.machines.values());
   readonly sessions: MachineShell[] = [];
+  /** Every SSH connection tried, answered or not. */
+  attempts = 0;
 
   add(spec: MachineSpec): FakeMachine {
     const machine = new FakeMachine(spec);
@@ -24,6 +26,7 @@ export class Network {
   }
 
   readonly connect: Connector = (target, _keyFile, expected) => {
+    this.attempts++;
     const where = formatSshTarget(target);
     const machine = this.machines.get(target.host);
     if (!machine?.reachable)
