@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { describeLab } from "./support/lab";
 import { LabSession, WAIT } from "./support/session";
 import { snapshot } from "./support/hosts";
@@ -18,8 +18,13 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
   afterAll(() => session?.stop());
 
   const pc2Home = (): string => `${lab().hosts.pc2!.home!}/${lab().hosts.pc2!.viewerUser!}`;
-  const viewerTmp = (): string =>
-    execFileSync("find", ["/tmp", "-user", lab().hosts.pc2!.viewerUser!], { encoding: "utf8" }).trim();
+  // find exits 1 when another process's temp dir vanishes mid-walk (a busy machine): what it
+  // listed is still the answer, so only a failure to run at all is an error.
+  const viewerTmp = (): string => {
+    const found = spawnSync("find", ["/tmp", "-user", lab().hosts.pc2!.viewerUser!], { encoding: "utf8" });
+    if (found.error) throw found.error;
+    return found.stdout.trim();
+  };
   const devices = (): DeviceStore =>
     new DeviceStore(
       openDatabase(`${loadConfig(lab().botConfig).config.state_dir}/meshpilot.db`, BOT_MIGRATIONS),
