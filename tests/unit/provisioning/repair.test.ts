@@ -2,6 +2,7 @@ import type { AddResult } from "../../../provisioning/service";
 import { wgAddDataSchema } from "../../../provisioning/run-data";
 import { linuxTarget } from "../../../provisioning/targets/linux";
 import { readAgentSecret } from "../../../state/agent-secret";
+import { Hang } from "./support/hang";
 import type { FakeMachine } from "./support/machine";
 import { disposeWorlds, World } from "./support/world";
 
@@ -169,6 +170,32 @@ describe("!add-pc for a live device with a broken piece repairs that piece, and 
     expect(report.failed[0]!.reason).toMatch(/^cannot reach ana@pc1\.lan \(ECONNREFUSED\)/);
     expect(world.snapshot()).toEqual(healthy);
     expect(world.devices.get("pc1")!.status).toBe("live");
+  });
+});
+
+describe("a repair killed half-way", () => {
+  test("is finished at the next start from its journal: the device is whole again", async () => {
+    const { world, pc, healthy } = await liveDevice();
+    pc.tunnel = undefined;
+    pc.agent = undefined;
+    const hang = new Hang();
+    pc.hangAfter(/wg-quick up/, hang);
+    await hang.stuck(world.add("pc1", "pc1.lan"));
+    const run = world.journal.active("pc1")!;
+    expect(run.pipeline).toBe("repair-wg");
+    expect(world.journal.steps(run.id).map((s) => `${s.name} ${s.state}`)).toEqual([
+      "enrolling the peer at the hub done",
+      "installing WireGuard and bringing the tunnel up doing",
+    ]);
+
+    const next = world.restart();
+    const [recovered] = await next.engine.recover(next.pipelineFor);
+    expect(recovered).toMatchObject({ run: run.id, pipeline: "repair-wg", action: "finished" });
+    expect(recovered!.steps.filter((s) => s.ok && s.detail).map((s) => s.step)).toEqual([
+      "starting the agent",
+    ]);
+    expect(next.snapshot()).toEqual(healthy);
+    expect((await next.add("pc1", "pc1.lan")).kind).toBe("already_live");
   });
 });
 
