@@ -140,6 +140,44 @@ describe("the step engine", () => {
     expect(world.size).toBe(0);
   });
 
+  test("a step is journaled doing before its side effect runs, and undoing before its undo", async () => {
+    const { journal, engine } = setup();
+    const seen: string[] = [];
+    const own = (runId: string, idx: number) =>
+      journal.steps(runId).find((s) => s.idx === idx)?.state ?? "absent";
+    const watched = (name: string, idx: number, fail = false): Step<Data> => ({
+      name,
+      do: (ctx) => {
+        seen.push(`do ${name}: ${own(ctx.runId, idx)}`);
+        return fail ? Promise.reject(new UserError("no")) : Promise.resolve();
+      },
+      undo: (ctx) => {
+        seen.push(`undo ${name}: ${own(ctx.runId, idx)}`);
+        return Promise.resolve();
+      },
+    });
+    await engine.run(
+      { name: "test", steps: [watched("a", 1), watched("b", 2, true)] },
+      "pc1",
+      { made: [] },
+      () => undefined,
+    );
+    await engine.run(
+      { name: "fwd", mode: "forward", steps: [watched("c", 1), watched("d", 2)] },
+      "pc2",
+      { made: [] },
+      () => undefined,
+    );
+    expect(seen).toEqual([
+      "do a: doing",
+      "do b: doing",
+      "undo b: undoing",
+      "undo a: undoing",
+      "do c: doing",
+      "do d: doing",
+    ]);
+  });
+
   test("parseFault reads only the documented forms", () => {
     expect(parseFault("crash:3")).toEqual([{ kind: "crash", step: 3 }]);
     expect(parseFault("fail:7, crash-undo:5")).toEqual([
