@@ -28,6 +28,24 @@ describe("device names are DNS labels", () => {
     expect(() => validateDeviceName("pc9-")).toThrow(/may not start or end with -/);
   });
 
+  // A valid name followed by anything: only the end anchor ($) refuses these.
+  test.each([
+    "pc1\n",
+    "pc1 x",
+    "pc1-",
+    "pc1_",
+    "pc1.lan",
+    "pc1;reboot",
+    "pc1/../etc",
+    "pc1$(id)",
+    "pc1\u0000",
+    "pc1\r",
+    `${"x".repeat(31)}y`,
+  ])("%j (a valid name and then more) is refused", (name) => {
+    expect(DEVICE_NAME.test(name)).toBe(false);
+    expect(() => validateDeviceName(name)).toThrow(/is not a valid device name/);
+  });
+
   test("the pattern is anchored at both ends", () => {
     expect(DEVICE_NAME.test("ok-name\nmore")).toBe(false);
     expect(DEVICE_NAME.test("bad!ok")).toBe(false);
