@@ -34,7 +34,10 @@ describe("a directory swapped for a symlink while the tools run", () => {
     const flip = `
       const fs = require("fs");
       const [real, link, d] = process.argv.slice(1);
+      const parent = process.ppid;
+      // Orphaned (the test's worker killed, e.g. by a mutation run's timeout): stop, do not spin on.
       for (;;) {
+        if (process.ppid !== parent) process.exit(0);
         fs.renameSync(real, d); fs.renameSync(d, real);
         fs.renameSync(link, d); fs.renameSync(d, link);
       }`;

@@ -14,7 +14,10 @@ const SWAPPER = `
 const fs = require("node:fs");
 const [box, parked, outside] = process.argv.slice(1);
 process.stdout.write("ready\\n");
+const parent = process.ppid;
+// Orphaned (the test's worker killed, e.g. by a mutation run's timeout): stop, do not spin on.
 for (;;) {
+  if (process.ppid !== parent) process.exit(0);
   try { fs.renameSync(box, parked); fs.symlinkSync(outside, box); fs.unlinkSync(box); fs.renameSync(parked, box); } catch {}
 }
 `;
