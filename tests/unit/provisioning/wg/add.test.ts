@@ -129,6 +129,19 @@ describe("!add-pc --via wg on a simulated Linux PC", () => {
   });
 });
 
+describe("refused before anything is touched", () => {
+  test.each(["pc1-", "pc1\n", "pc1 x", "PC1"])(
+    "the name %j: a sentence, and no SSH connection",
+    async (name) => {
+      const world = World.create();
+      world.machine({ host: "pc1.lan" });
+      await expect(world.add(name, "pc1.lan")).rejects.toThrow(/is not a valid device name/);
+      expect(world.net.attempts).toBe(0);
+      expect(world.devices.list()).toEqual([]);
+    },
+  );
+});
+
 describe("the same command for a live device", () => {
   test("says already_live, and only read-only checks reach the PC, the hub and Matrix", async () => {
     const world = World.create();
