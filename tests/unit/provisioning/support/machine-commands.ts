@@ -182,7 +182,7 @@ export const linuxCommands: MachineCommand[] = [
   {
     what: "sha256sum",
     kind: "read",
-    pattern: /^sha256sum (\S+)(?: 2>\/dev\/null)?$/,
+    pattern: new RegExp(`^sha256sum (${WORD})(?: 2>/dev/null)?$`),
     run: (m, match) => {
       const path = unquote(match[1]!);
       const file = m.files.get(path);
