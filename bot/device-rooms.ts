@@ -85,6 +85,8 @@ export class AppserviceProvisioner implements MatrixProvisioner {
 
   async removeDeviceRoom(device: string, roomId: string | undefined): Promise<string> {
     const client = this.intent(device).underlyingClient;
+    // A room whose id never reached the journal (the answer was lost, or a crash) is found by its alias first.
+    roomId ??= await this.roomOfAlias(device);
     await this.dropStaleAlias(device);
     if (!roomId) return "room removed";
     try {
@@ -122,6 +124,16 @@ export class AppserviceProvisioner implements MatrixProvisioner {
 
   private intent(device: string): Intent {
     return this.appservice.getIntentForUserId(this.agentUserId(device));
+  }
+
+  /** The room #device-<name> points at, if the alias exists. */
+  private async roomOfAlias(device: string): Promise<string | undefined> {
+    try {
+      return await this.intent(device).underlyingClient.resolveRoom(this.roomAlias(device));
+    } catch (error) {
+      if (isForbiddenOrMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   private async dropStaleAlias(device: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { SshTarget } from "../ssh/target";
-import type { Db } from "./db";
+import { inTransaction, type Db } from "./db";
 
 export type Backend = "wg" | "ssh";
 export type DeviceStatus = "provisioning" | "live" | "revoked";
@@ -64,7 +64,17 @@ export class DeviceStore {
   }
 
   /** Holds the name for a device being provisioned; false when the name is taken. A revoked name is free again. */
-  claim(name: string, backend: Backend): boolean {
+  claim(name: string, backend: Backend, recordClaim: () => void = () => undefined): boolean {
+    // The claim and the caller's record of it (the journal) commit together: a crash
+    // between them would leave a held name that no undo knows it may release.
+    return inTransaction(this.db, () => {
+      const claimed = this.insertClaim(name, backend);
+      if (claimed) recordClaim();
+      return claimed;
+    });
+  }
+
+  private insertClaim(name: string, backend: Backend): boolean {
     const now = Date.now();
     const result = this.db
       .prepare(

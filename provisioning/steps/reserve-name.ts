@@ -8,8 +8,11 @@ export function reserveNameStep<D extends DeviceRunData>(devices: DeviceStore, b
   return {
     name: "reserving the name",
     do: (ctx) => {
-      if (!devices.claim(ctx.data.name, backend)) throw nameTaken(devices, ctx.data.name);
-      ctx.data.claimed = true;
+      const claimed = devices.claim(ctx.data.name, backend, () => {
+        ctx.data.claimed = true;
+        ctx.save();
+      });
+      if (!claimed) throw nameTaken(devices, ctx.data.name);
       return Promise.resolve();
     },
     undo: (ctx) => {

@@ -1,4 +1,5 @@
 import { UserError } from "../../../common/errors";
+import { validHome } from "../../../device-agent/manifest/render";
 import type { Step } from "../../engine";
 import type { WgAddData } from "../../run-data";
 import { detectTarget } from "../../targets/detect";
@@ -21,6 +22,11 @@ export function connectStep(run: WgRun): Step<WgAddData> {
       const picked = pickAdapter(facts, ctx.data.name);
       if ("refusal" in picked) throw new UserError(picked.refusal);
       facts.home = await picked.adapter.home(shell, facts.user);
+      // Checked here, before anything is installed: the manifest can only hold a plain path.
+      if (!validHome(facts.home))
+        throw new UserError(
+          `${facts.user}'s home on ${ctx.data.name} is ${JSON.stringify(facts.home)}; the agent's manifest needs an absolute path without quotes, $, .. or glob characters — add it with --via ssh, or use an account with a plain home`,
+        );
       ctx.data.facts = facts;
       return `${facts.osPretty}, ${facts.arch}`;
     },

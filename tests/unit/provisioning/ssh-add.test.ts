@@ -142,7 +142,7 @@ describe("an SSH-only add killed at step k is rolled back at the next start", ()
   });
 
   // The same two crash windows as the wg add (see wg/add-crash.test.ts): the claim, the room id.
-  test.failing.each([1, 3])("after step %i's do (known bug)", async (k) => {
+  test.each([1, 3])("after step %i's do", async (k) => {
     const { next, start } = await crashAndRecover(k, afterDo(k));
     expect(next.snapshot()).toEqual(start);
   });

@@ -94,7 +94,7 @@ describe("the simulated Linux PC", () => {
   });
 });
 
-describe("known bugs (test.failing: turn into test when fixed)", () => {
+describe("bugs these tests found, fixed", () => {
   /**
    * renderManifest refuses a home with quotes or glob characters, but with a plain Error,
    * in step 6 — after the tunnel is up and the agent uploaded: the operator reads "internal
@@ -102,7 +102,7 @@ describe("known bugs (test.failing: turn into test when fixed)", () => {
    * whose contract is to refuse with a sentence before anything on the target is touched.
    * Fix: check the home there (or make renderManifest throw a UserError and call it in step 2).
    */
-  test.failing("a home the manifest cannot hold is refused with a sentence at step 2", async () => {
+  test("a home the manifest cannot hold is refused with a sentence at step 2", async () => {
     const world = World.create();
     const pc = world.machine({ host: "pc1.lan", home: ODD_HOME });
     const result = await world.add("pc1", "pc1.lan");

@@ -34,8 +34,8 @@ class HomeserverError extends Error {
 /**
  * A homeserver as the appservice provisioner uses it (bot/device-rooms.ts): agent users
  * (registered, then retired — Matrix cannot delete them), rooms with members and messages,
- * aliases. Each method behaves as the real one does, including what it cannot do: removing
- * a room whose id it was not given only drops the alias. Failures can be injected before a
+ * aliases. Each method behaves as the real one does, including what it cannot do: a room whose
+ * id it was not given is found by its alias. Failures can be injected before a
  * method acts, after it acted (the response was lost), or it can hang after acting.
  */
 export class FakeMatrix implements MatrixProvisioner {
@@ -115,8 +115,10 @@ export class FakeMatrix implements MatrixProvisioner {
 
   removeDeviceRoom(device: string, roomId: string | undefined): Promise<string> {
     return this.act("removeDeviceRoom", () => {
+      // As bot/device-rooms.ts: a room whose id was lost is found by its alias first.
+      const id = roomId ?? this.aliases.get(this.roomAlias(device));
       this.aliases.delete(this.roomAlias(device));
-      const room = roomId ? this.rooms.get(roomId) : undefined;
+      const room = id ? this.rooms.get(id) : undefined;
       if (room) for (const member of room.members.keys()) room.members.set(member, "leave");
       return "room removed";
     });

@@ -90,7 +90,7 @@ describe("a wg add killed after step k's do, before the engine journals it done,
   });
 });
 
-describe("known bugs (test.failing: turn into test when fixed)", () => {
+describe("bugs these tests found, fixed", () => {
   /**
    * reserve-name's do claims the row, then sets data.claimed, and the engine saves the data
    * only after do returns: a crash in between leaves a journal without `claimed`, so the
@@ -99,7 +99,7 @@ describe("known bugs (test.failing: turn into test when fixed)", () => {
    * the claim, or let the undo remove a "provisioning" row of this device when the run
    * that holds the device's journal lock is the one being recovered.
    */
-  test.failing("step 1: killed right after the claim, the name is released", async () => {
+  test("step 1: killed right after the claim, the name is released", async () => {
     const { next, start } = await crashAndRecover(1, hangAfterDo(1));
     await expectStartStateAndAddAgain(next, start);
   });
@@ -111,7 +111,7 @@ describe("known bugs (test.failing: turn into test when fixed)", () => {
    * only drops the alias — the operator keeps an invite to an orphan room. Same fix as the
    * lost-answer case in add-rollback.test.ts: resolve the alias before dropping it.
    */
-  test.failing("step 8: killed after the room was created, the room is removed", async () => {
+  test("step 8: killed after the room was created, the room is removed", async () => {
     const { next, start } = await crashAndRecover(8, (world, _pc, hang) => {
       world.matrix.hangAfter("createDeviceRoom", hang);
       return world;
@@ -119,11 +119,8 @@ describe("known bugs (test.failing: turn into test when fixed)", () => {
     await expectStartStateAndAddAgain(next, start);
   });
 
-  test.failing(
-    "step 8: killed after do, before the engine saved the room id, the room is removed",
-    async () => {
-      const { next, start } = await crashAndRecover(8, hangAfterDo(8));
-      await expectStartStateAndAddAgain(next, start);
-    },
-  );
+  test("step 8: killed after do, before the engine saved the room id, the room is removed", async () => {
+    const { next, start } = await crashAndRecover(8, hangAfterDo(8));
+    await expectStartStateAndAddAgain(next, start);
+  });
 });
