@@ -95,12 +95,7 @@ export class ProvisioningService {
             keyFile,
             ...(forced ? { forced } : {}),
           };
-          const outcome = await this.deps.engine.run(
-            pipeline,
-            request.name,
-            data,
-            onProgress,
-          );
+          const outcome = await this.deps.engine.run(pipeline, request.name, data, onProgress);
           return outcome.ok ? { kind: "added", outcome, total, data } : { kind: "failed", outcome, total };
         } catch (error) {
           if (error instanceof ActiveRunError)

@@ -1,4 +1,4 @@
-import { UserError, errorCode, errorMessage } from "../../common/errors";
+import { UserError, errorMessage } from "../../common/errors";
 import type { Logger } from "../../common/log";
 import { agentRequest } from "./agent-http";
 import { manifestSchema, type Manifest } from "../../device-agent/manifest/schema";

@@ -95,14 +95,8 @@ describeLab("!add-pc --via wg", (lab) => {
     );
     const pc1 = device("pc1")!;
     expect(
-      (
-        await agentRequest(
-          `http://${pc1.mesh_ip}:7700`,
-          readAgentSecret(stateDir(), "pc1"),
-          "GET",
-          "/health",
-        )
-      ).status,
+      (await agentRequest(`http://${pc1.mesh_ip}:7700`, readAgentSecret(stateDir(), "pc1"), "GET", "/health"))
+        .status,
     ).toBe(200);
   }, 120_000);
 
