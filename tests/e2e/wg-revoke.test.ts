@@ -4,6 +4,7 @@ import { LabSession, WAIT } from "./support/session";
 import { alertMatching } from "./support/health";
 import { hubFileDevices, hubPeers, tracesOnPc } from "./support/wg-state";
 import { sshAs } from "./support/hosts";
+import { confirmationCode, revokeDevice } from "./support/device-room";
 import { BotProcess } from "../../lab/bot-process";
 import { loadConfig } from "../../config/load";
 import { openDatabase } from "../../state/db";
@@ -57,19 +58,6 @@ describeLab("!revoke: journaled, finished after a crash, honest about an unreach
     expect(reaction).toBe("✅");
   }
 
-  async function confirmed(session: LabSession, text: string): Promise<{ sent: string; reaction: string }> {
-    const ask = await session.command(text);
-    expect(ask.reaction).toBe("✅");
-    const prompt = await session.operator.waitForAfter(
-      ask.sent,
-      alertMatching(lab(), session.alertsRoom, /--confirm [A-Z0-9]{4}/),
-      WAIT,
-      "the confirmation code",
-    );
-    const code = /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
-    return session.command(`${text} --confirm ${code}`);
-  }
-
   test.each([1, 3, 6])(
     "kill -9 after revoke step %i: the next start finishes the revoke from the journal and says so",
     async (step) => {
@@ -82,14 +70,7 @@ describeLab("!revoke: journaled, finished after a crash, honest about an unreach
         const peersBefore = hubPeers(lab());
         await addPcr(session);
         expect(hubPeers(lab()).length).toBe(peersBefore.length + 1);
-        const ask = await session.command("!revoke pcr");
-        const prompt = await session.operator.waitForAfter(
-          ask.sent,
-          alertMatching(lab(), session.alertsRoom, /--confirm [A-Z0-9]{4}/),
-          WAIT,
-          "the code",
-        );
-        const code = /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
+        const code = await confirmationCode(session, lab(), "!revoke pcr");
         await session.operator.sendText(session.alertsRoom, `!revoke pcr --confirm ${code}`);
         expect((await session.bot.exited()).signal).toBe("SIGKILL");
         const state = botState(lab());
@@ -137,18 +118,7 @@ describeLab("!revoke: journaled, finished after a crash, honest about an unreach
       const peersBefore = hubPeers(lab());
       await addPcr(session);
       pc2Link("down");
-      const first = await confirmed(session, "!revoke pcr");
-      expect(first.reaction).toBe("✅");
-      const told = String(
-        (
-          await session.operator.waitForAfter(
-            first.sent,
-            alertMatching(lab(), session.alertsRoom, /pcr revoked/),
-            WAIT,
-            "the revoke outcome",
-          )
-        ).content.body,
-      );
+      const told = await revokeDevice(session, lab(), "pcr");
       expect(told).toMatch(
         /⚠ pcr revoked on the hub and the bot \(hub peer removed, .*freed, room closed, marked revoked\)/,
       );
@@ -167,18 +137,7 @@ describeLab("!revoke: journaled, finished after a crash, honest about an unreach
       expect(tracesOnPc(lab(), "pc2", admin()).length).toBeGreaterThan(0);
 
       pc2Link("up");
-      const again = await confirmed(session, "!revoke pcr");
-      expect(again.reaction).toBe("✅");
-      const cleaned = String(
-        (
-          await session.operator.waitForAfter(
-            again.sent,
-            alertMatching(lab(), session.alertsRoom, /pcr revoked/),
-            WAIT,
-            "the second revoke outcome",
-          )
-        ).content.body,
-      );
+      const cleaned = await revokeDevice(session, lab(), "pcr");
       expect(cleaned).toContain(
         "✓ pcr revoked: agent stopped, agent files removed, tunnel removed, marked revoked, host key unpinned.",
       );
@@ -187,7 +146,8 @@ describeLab("!revoke: journaled, finished after a crash, honest about an unreach
       const nothing = await session.command("!revoke pcr");
       expect(session.noticeAfter(nothing.sent)).toBe("pcr is already revoked — nothing to do.");
 
-      const forget = await confirmed(session, "!revoke pcr --forget");
+      const code = await confirmationCode(session, lab(), "!revoke pcr --forget");
+      const forget = await session.command(`!revoke pcr --forget --confirm ${code}`);
       expect(forget.reaction).toBe("✅");
       await session.operator.waitForAfter(
         forget.sent,

@@ -51,16 +51,25 @@ export async function oneToolCall(
   return { result, answer: answer.content.body as string };
 }
 
-/** !revoke with its confirmation code; resolves with the outcome line. */
-export async function revokeDevice(session: LabSession, facts: LabFacts, name: string): Promise<string> {
-  const ask = await session.command(`!revoke ${name}`);
+/** Sends a command that asks for a confirmation code (!revoke …) and returns the code. */
+export async function confirmationCode(
+  session: LabSession,
+  facts: LabFacts,
+  command: string,
+): Promise<string> {
+  const ask = await session.command(command);
   const prompt = await session.operator.waitForAfter(
     ask.sent,
     alertMatching(facts, session.alertsRoom, /--confirm [A-Z0-9]{4}/),
     WAIT,
-    `the revoke code for ${name}`,
+    `the confirmation code for ${command}`,
   );
-  const code = /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
+  return /--confirm ([A-Z0-9]{4})/.exec(prompt.content.body as string)![1]!;
+}
+
+/** !revoke with its confirmation code; resolves with the outcome line. */
+export async function revokeDevice(session: LabSession, facts: LabFacts, name: string): Promise<string> {
+  const code = await confirmationCode(session, facts, `!revoke ${name}`);
   const done = await session.command(`!revoke ${name} --confirm ${code}`);
   if (done.reaction !== "✅") throw new Error(`!revoke ${name} --confirm was answered ${done.reaction}`);
   const outcome = await session.operator.waitForAfter(
