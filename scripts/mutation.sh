@@ -11,8 +11,17 @@ cd "$(dirname "$0")/.."
 source scripts/node-env.sh
 
 mkdir -p reports/mutation
+# A run stopped while writing it leaves the incremental file cut short, and Stryker then
+# refuses to start: drop it (the next run is a full one).
+incremental=reports/stryker-incremental.json
+if [ -f "$incremental" ] && ! node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$incremental" 2>/dev/null; then
+  echo "dropping the unreadable $incremental (an interrupted run?): this run tests every mutant"
+  rm -f "$incremental"
+fi
+rm -f reports/mutation/mutation.json
 npx stryker run "$@" 2>&1 | tee reports/mutation/clear-text.txt
 status=${PIPESTATUS[0]}
+[ -f reports/mutation/mutation.json ] || exit "$status"
 
 # Score per directory: detected (killed or timed out) over valid mutants (detected, survived,
 # no coverage), as Stryker counts it; mutants that did not compile or were ignored are left out.
