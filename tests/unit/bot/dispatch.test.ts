@@ -1,8 +1,8 @@
 import { dispatchCommand, type RoomMessage } from "../../../bot/dispatch";
 import { createCommandTable } from "../../../bot/commands/table";
 import { helpCommand } from "../../../bot/commands/help";
-import type { Command } from "../../../bot/commands/types";
-import { UserError } from "../../../common/errors";
+import type { Command, CommandContext } from "../../../bot/commands/types";
+import { ReportedFailure, UserError } from "../../../common/errors";
 import { RecordingPort, memoryLogger } from "../support/fakes";
 
 const OPERATOR = "@you:example.org";
@@ -12,12 +12,12 @@ function setup(extra: Command[] = []) {
   const { log, lines } = memoryLogger();
   const table = createCommandTable([helpCommand(() => table), ...extra]);
   const deps = { table, operators: new Set([OPERATOR]), matrix: port, log };
-  const say = (body: string, sender = OPERATOR): Promise<boolean> =>
+  const say = (body: string, sender = OPERATOR, msgtype = "m.text"): Promise<boolean> =>
     dispatchCommand(deps, {
       roomId: "!room",
       eventId: "$cmd",
       sender,
-      msgtype: "m.text",
+      msgtype,
       body,
     } satisfies RoomMessage);
   return { port, lines, say };
@@ -89,6 +89,73 @@ describe("command dispatch", () => {
     expect(body).not.toContain("secret detail");
     const reference = body.match(/reference ([0-9a-f]{4})/)![1];
     expect(lines()).toContainEqual(expect.objectContaining({ level: 50, reference }));
+  });
+
+  test("a near miss is answered with the closest command; a bare ! says it is not a command", async () => {
+    const { port, say } = setup();
+    expect(await say("!hlep")).toBe(true);
+    expect(await say("!")).toBe(true);
+    expect(port.sent.map((m) => m.content.body)).toEqual([
+      "unknown command !hlep — did you mean !help? Try !help for the list",
+      "that is not a command — try !help",
+    ]);
+    expect(port.reactions.map((r) => r.key)).toEqual(["❌", "❌"]);
+  });
+
+  test("only m.text is a command: a notice or an emote starting with ! is not", async () => {
+    const { port, say } = setup();
+    expect(await say("!help", OPERATOR, "m.notice")).toBe(false);
+    expect(await say("!help", OPERATOR, "m.emote")).toBe(false);
+    expect(port.sent).toEqual([]);
+    expect(port.reactions).toEqual([]);
+  });
+
+  test("a command gets its context: sender, room, event, a reply as a notice, a tell that mentions the sender, progress", async () => {
+    let seen: CommandContext | undefined;
+    const probe: Command = {
+      name: "probe",
+      summary: "uses its context",
+      usage: "!probe",
+      args: { positionals: [], flags: {} },
+      run: async (ctx) => {
+        seen = ctx;
+        await ctx.reply({ body: "plain answer" });
+        await ctx.tell({ body: "you should know" });
+        const progress = await ctx.startProgress({ body: "step 1" });
+        await progress.finish({ body: "done" });
+      },
+    };
+    const { port, say } = setup([probe]);
+    expect(await say("!probe")).toBe(true);
+    expect(seen).toMatchObject({ sender: OPERATOR, roomId: "!room", eventId: "$cmd", viaVoice: false });
+    expect(port.sent.map((m) => [m.content.msgtype, m.content.body])).toEqual([
+      ["m.notice", "plain answer"],
+      ["m.text", "you: you should know"],
+      ["m.notice", "step 1"],
+      ["m.notice", "* done"],
+    ]);
+    expect(port.sent[1]!.content["m.mentions"]).toEqual({ user_ids: [OPERATOR] });
+    expect(port.sent[3]!.content["m.relates_to"]).toMatchObject({
+      rel_type: "m.replace",
+      event_id: "$sent3",
+    });
+    expect(port.reactions).toEqual([{ roomId: "!room", eventId: "$cmd", key: "✅" }]);
+  });
+
+  test("a failure the command already reported is only marked ❌, with no second message", async () => {
+    const { port, lines, say } = setup([failing("run", new ReportedFailure("step 3 failed"))]);
+    expect(await say("!run")).toBe(true);
+    expect(port.sent).toEqual([]);
+    expect(port.reactions).toEqual([{ roomId: "!room", eventId: "$cmd", key: "❌" }]);
+    expect(lines()).toContainEqual(expect.objectContaining({ reason: "step 3 failed", cmd: "run" }));
+  });
+
+  test("a message that is all quote, or quotes a command without one of its own, is not a command", async () => {
+    const { port, say } = setup();
+    expect(await say("> !help")).toBe(false);
+    expect(await say("> <@bot:example.org> !help\n\nthanks")).toBe(false);
+    expect(await say("  !help  ")).toBe(true);
+    expect(port.sent).toHaveLength(1);
   });
 
   test("a quoted reply fallback before the command is skipped", async () => {
