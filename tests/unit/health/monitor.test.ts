@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { AuditLog } from "../../../common/audit/log";
 import { verifyRequest, NonceCache } from "../../../common/signing";
-import { HealthMonitor, type PeerStats } from "../../../health/monitor";
+import { HealthMonitor, type MonitorDeps, type PeerStats } from "../../../health/monitor";
 import { IncidentStore } from "../../../health/incidents";
 import { HealthStore } from "../../../health/store";
 import { AuditMirror } from "../../../capabilities/wg/audit-mirror";
@@ -52,7 +52,16 @@ describe("HealthMonitor", () => {
   });
   afterAll(() => new Promise((r) => server.close(r)));
 
-  function setup() {
+  /** Polls until the condition holds (5 s at most): timers, not a fixed sleep, on a busy machine. */
+  async function until(condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error("timed out waiting");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  function setup(over: Partial<MonitorDeps> = {}) {
     const db = openDatabase(":memory:", BOT_MIGRATIONS);
     const devices = new DeviceStore(db);
     devices.claim("pc1", "wg");
@@ -82,6 +91,7 @@ describe("HealthMonitor", () => {
       alerts: room,
       log: pino({ level: "silent" }),
       now: () => now,
+      ...over,
     });
     /** The first line of everything sent, with how: push, edit or notice. */
     const sent = () => room.sent.map((m) => `${m.kind}: ${m.text.split("\n")[0]}`);
@@ -130,6 +140,125 @@ describe("HealthMonitor", () => {
     ]);
     const now = t.advance(0);
     expect(t.store.get("pc1")).toMatchObject({ status: "unreachable", since: now, alerted_at: now });
+  });
+
+  test("no secret, or one others can read: unreachable with that reason, and no request is made", async () => {
+    let asked = 0;
+    const none = setup({
+      agentSecret: () => {
+        asked++;
+        return undefined;
+      },
+    });
+    const [first] = await none.monitor.sweep();
+    expect(first!.verdict).toMatchObject({ status: "unreachable" });
+    expect(none.store.get("pc1")).toMatchObject({
+      detail: expect.stringContaining("the bot has no secret") as unknown,
+    });
+    const exposed = setup({
+      agentSecret: () => {
+        throw new Error("agent.secret is readable by others — run chmod 600 agent.secret");
+      },
+    });
+    await exposed.monitor.sweep();
+    expect(exposed.store.get("pc1")!.detail).toContain("is readable by others");
+    expect(asked).toBe(1);
+  });
+
+  test("an agent port that refuses connections is unreachable after every try", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const t = setup({ agentUrl: () => `http://127.0.0.1:${port}` });
+    await t.monitor.sweep();
+    // (Under jest, fetch's error comes from another realm, so its cause is not read here.)
+    expect(t.store.get("pc1")).toMatchObject({
+      status: "unreachable",
+      detail: expect.stringMatching(/^\/health failed 2 time\(s\): /) as unknown,
+    });
+  });
+
+  test("a hub that cannot be read makes WireGuard devices stale with that reason, not down", async () => {
+    const t = setup({ peerStats: () => Promise.reject(new Error("wg show: permission denied")) });
+    const [entry] = await t.monitor.sweep();
+    expect(entry!.verdict).toEqual({
+      status: "stale",
+      reason: "hub unreadable",
+      detail: "wg show: permission denied",
+    });
+  });
+
+  test("a device being taken apart is not judged; forget() closes its incident with a notice", async () => {
+    let busy = false;
+    const t = setup({ busy: () => busy });
+    agentUp = false;
+    try {
+      await t.monitor.sweep();
+    } finally {
+      agentUp = true;
+    }
+    busy = true;
+    expect(await t.monitor.sweep()).toEqual([]);
+    t.monitor.forget("pc1");
+    await new Promise((r) => setImmediate(r));
+    expect(t.sent()).toEqual([
+      "push: [ALERT] device_id=pc1 status=unreachable (/health: HTTP 503) incident #1",
+      "notice: [CLOSED] device_id=pc1 incident #1: the device was revoked (down 0 s)",
+    ]);
+  });
+
+  test("start() sweeps at once and on every interval; stop() waits for the sweep in flight", async () => {
+    let sweeps = 0;
+    const devices = new DeviceStore(openDatabase(":memory:", BOT_MIGRATIONS));
+    const t = setup({
+      devices: {
+        list: () => {
+          sweeps++;
+          return devices.list();
+        },
+      },
+      settings: {
+        intervalMs: 20,
+        staleAfterS: 180,
+        probe: { timeoutMs: 2000, retries: 1 },
+        concurrency: 4,
+        alerts: { flapWindowMs: 900_000, flapMaxAlerts: 4, silenceMs: 3_600_000 },
+      },
+      now: Date.now,
+    });
+    t.monitor.start();
+    await until(() => sweeps >= 3 * 2); // each sweep lists the devices twice
+    await t.monitor.stop();
+    const after = sweeps;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(sweeps).toBe(after);
+  });
+
+  test("a sweep that throws is logged and the next one still runs", async () => {
+    let calls = 0;
+    const errors: string[] = [];
+    const t = setup({
+      devices: {
+        list: () => {
+          calls++;
+          throw new Error("database is locked");
+        },
+      },
+      settings: {
+        intervalMs: 10,
+        staleAfterS: 180,
+        probe: { timeoutMs: 2000, retries: 1 },
+        concurrency: 4,
+        alerts: { flapWindowMs: 900_000, flapMaxAlerts: 4, silenceMs: 3_600_000 },
+      },
+      log: pino({ level: "error" }, { write: (line: string) => void errors.push(line) }),
+      now: Date.now,
+    });
+    t.monitor.start();
+    await until(() => calls >= 2);
+    await t.monitor.stop();
+    expect(errors.join("")).toContain("health sweep failed");
   });
 
   test("an agent that stops answering through a live tunnel is unreachable", async () => {
