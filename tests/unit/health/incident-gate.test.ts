@@ -1,6 +1,6 @@
 import pino from "pino";
 import type { AlertSettings } from "../../../health/alerts";
-import { IncidentGate } from "../../../health/incident-gate";
+import { IncidentGate, textSinkRoom, type AlertRoom } from "../../../health/incident-gate";
 import { IncidentStore } from "../../../health/incidents";
 import type { HealthStatus, Verdict } from "../../../health/types";
 import { openDatabase, type Db } from "../../../state/db";
@@ -182,6 +182,47 @@ describe("IncidentGate", () => {
       });
     },
   );
+
+  test("a plain text sink sees every push, edit and notice, and gives no message ids", async () => {
+    const seen: string[] = [];
+    const room = textSinkRoom((text) => seen.push(text));
+    expect(await room.push("one")).toBeUndefined();
+    await room.edit({ roomId: "!r", eventId: "$e" }, "two");
+    await room.notice("three");
+    expect(seen).toEqual(["one", "two", "three"]);
+  });
+
+  test("a room that fails to send: logged, and the incident is still recorded as pushed so its [RESOLVED] follows", async () => {
+    const errors: Array<Record<string, unknown>> = [];
+    const failing: AlertRoom = {
+      push: () => Promise.reject(new Error("M_FORBIDDEN")),
+      edit: () => Promise.reject(new Error("M_FORBIDDEN")),
+      notice: () => Promise.reject(new Error("M_FORBIDDEN")),
+    };
+    const db = openDatabase(":memory:", BOT_MIGRATIONS);
+    const store = new IncidentStore(db);
+    const gate = new IncidentGate({
+      store,
+      room: failing,
+      settings,
+      log: pino(
+        { level: "error" },
+        { write: (line: string) => void errors.push(JSON.parse(line) as Record<string, unknown>) },
+      ),
+    });
+    expect(await gate.observe("pc1", v("unreachable", "ssh: timeout"), 0)).toEqual([
+      { kind: "push", text: expect.stringMatching(/^\[ALERT\] device_id=pc1/) as unknown },
+    ]);
+    expect(store.get(1)).toMatchObject({ push: "alert", pushed_at: 0, alert_event: null });
+    const resolved = await gate.observe("pc1", v("online"), 60 * S);
+    expect(resolved.map((m) => m.text)).toEqual([
+      "[RESOLVED] device_id=pc1 incident #1 online again (was down 1 min)",
+    ]);
+    expect(errors.map((e) => [e.msg, e.device, e.incident])).toEqual([
+      ["could not send the alert", "pc1", 1],
+      ["could not send the resolved", "pc1", 1],
+    ]);
+  });
 
   test("a healthy device: nothing recorded, nothing sent", async () => {
     const t = setup();
