@@ -223,28 +223,21 @@ export class Revoker {
     return revokePipeline(this.deps, data);
   }
 
-  /** The device as its last completed add left it (the journal), completed from its row. */
+  /**
+   * The device as its last add or repair left it (the journal: keys, facts, key file),
+   * with where it is from its row. A retry of a revoked device reads the same: what the
+   * first revoke could not undo is still described by the add.
+   */
   private dataFor(device: Device): Omit<RevokeData, "by"> {
     const row = {
       name: device.name,
       backend: device.backend,
       target: sshTargetOf(device),
-      keyFile: this.deps.defaultKeyFile ?? "",
       ...(device.room_id ? { roomId: device.room_id } : {}),
       ...(device.mesh_ip ? { meshIp: device.mesh_ip } : {}),
     };
-    const lastRevoke = this.deps.journal.latestOf(device.name, Object.values(REVOKE_PIPELINES));
-    if (device.status === "revoked" && lastRevoke) {
-      const {
-        by: _by,
-        retry: _retry,
-        ...before
-      } = parseRunData(revokeDataSchema, lastRevoke.data, `${device.name}'s last revoke`);
-      return before;
-    }
     const run = this.deps.journal.latestKnown(device.name);
-    if (!run) return row;
-    const added = parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`);
-    return { ...added, ...row, keyFile: added.keyFile ?? row.keyFile, target: added.target ?? row.target };
+    const added = run ? parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`) : {};
+    return { ...added, ...row, keyFile: added.keyFile ?? this.deps.defaultKeyFile ?? "" };
   }
 }
