@@ -153,6 +153,177 @@ describe("AuditMirror", () => {
     expect(await t.sync()).toMatchObject({ ok: false, firstBrokenId: 2 });
   });
 
+  /** One synced call (entries 1–2), then one whose sync failed (entries 3–4, or 3 when refused). */
+  async function oneUnsynced(capability = "fs.list") {
+    const t = setup();
+    await t.send("fs.list", { path: "/a" });
+    t.device.offline = true;
+    await t.send(capability, capability === "fs.list" ? { path: "/b" } : { argv: ["id"] });
+    t.device.offline = false;
+    return t;
+  }
+
+  test.each([
+    [
+      "an entry edited without re-chaining",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) =>
+        t.device.sql("UPDATE audit SET args = '{}' WHERE id = 3"),
+      { firstBrokenId: 3, reason: "entry 3 does not match its hash (edited)" },
+    ],
+    [
+      "an entry linked to another predecessor",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) =>
+        t.device.sql("UPDATE audit SET prev_hash = ? WHERE id = 4", "f".repeat(64)),
+      { firstBrokenId: 4, reason: "entry 4 does not link to entry 3" },
+    ],
+    [
+      "an entry deleted from the middle",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => t.device.sql("DELETE FROM audit WHERE id = 3"),
+      { firstBrokenId: 3, reason: "the device's audit goes from entry 2 to entry 4" },
+    ],
+    [
+      "a call entry naming another capability, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET capability = 'fs.read' WHERE id = 3");
+        t.device.rechain(3);
+      },
+      { firstBrokenId: 3, reason: "entry 3 records fs.read, but the bot sent fs.list" },
+    ],
+    [
+      "a call entry naming another caller, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET caller = '@someone:else.org' WHERE id = 3");
+        t.device.rechain(3);
+      },
+      { firstBrokenId: 3, reason: "entry 3 records another caller than the bot sent (capability fs.list)" },
+    ],
+    [
+      "a call entry pointing at another call, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET call_id = 1 WHERE id = 3");
+        t.device.rechain(3);
+      },
+      { firstBrokenId: 3, reason: "entry 3 is a call entry that names entry 1" },
+    ],
+    [
+      "a result with another exit code, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET exit_code = 1 WHERE id = 4");
+        t.device.rechain(4);
+      },
+      { firstBrokenId: 4, reason: "entry 4 records another outcome than the device answered (exit 1, 12 B)" },
+    ],
+    [
+      "a result with another size, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET bytes = NULL WHERE id = 4");
+        t.device.rechain(4);
+      },
+      { firstBrokenId: 4, reason: "entry 4 records another outcome than the device answered (exit 0, 0 B)" },
+    ],
+    [
+      "a result naming another capability, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET capability = 'fs.read' WHERE id = 4");
+        t.device.rechain(4);
+      },
+      { firstBrokenId: 4, reason: "entry 4 does not match its call entry 3" },
+    ],
+    [
+      "a run call recorded as refused, re-chained",
+      (t: Awaited<ReturnType<typeof oneUnsynced>>) => {
+        t.device.sql("UPDATE audit SET refusal = 'policy: no' WHERE id = 3");
+        t.device.rechain(3);
+      },
+      { firstBrokenId: 4, reason: "entry 4 is a result of entry 3, a refused call" },
+    ],
+  ])("%s is corrupted, naming the entry and why", async (_what, tamper, verdict) => {
+    const t = await oneUnsynced();
+    tamper(t);
+    expect(await t.sync()).toEqual({ ok: false, ...verdict });
+    // Only what comes before the first broken entry is kept.
+    expect(t.mirror.head("pc1").count).toBe(verdict.firstBrokenId - 1);
+    expect(t.mirror.lastSync("pc1")).toMatchObject({
+      ok: 0,
+      first_broken_id: verdict.firstBrokenId,
+      reason: verdict.reason,
+    });
+  });
+
+  test("a refused call recorded as run is corrupted", async () => {
+    const t = setup();
+    t.device.refuse.add("shell.exec");
+    await t.send("fs.list", { path: "/a" });
+    t.device.offline = true;
+    expect((await t.send("shell.exec", { argv: ["id"] })).status).toBe(403);
+    t.device.offline = false;
+    t.device.sql("UPDATE audit SET refusal = NULL WHERE id = 3");
+    t.device.rechain(3);
+    expect(await t.sync()).toEqual({
+      ok: false,
+      firstBrokenId: 3,
+      reason: "entry 3 records the call as run, but the device answered it refused",
+    });
+  });
+
+  test("a done call whose call entry was deleted is corrupted at the first entry the bot has not verified", async () => {
+    const t = await oneUnsynced();
+    t.device.sql("DELETE FROM audit WHERE id >= 3");
+    const verdict = await t.sync();
+    expect(verdict).toMatchObject({ ok: false, firstBrokenId: 3 });
+    expect(verdict.ok || verdict.reason).toMatch(
+      /^the fs\.list call the bot sent at .*Z was answered done, but no entry of the device's audit records it \(deleted\)$/,
+    );
+  });
+
+  test("paging: an HTTP error or a next_after that does not move forward fails the sync", async () => {
+    const t = setup();
+    await t.send("fs.list", { path: "/a" });
+    const failing = () => Promise.resolve({ status: 500, body: { error: "boom" } });
+    await expect(t.mirror.sync("pc1", failing)).rejects.toThrow("GET /audit/entries: HTTP 500");
+    const stuck = () => Promise.resolve({ status: 200, body: { entries: [], next_after: 1 } });
+    await expect(t.mirror.sync("pc1", stuck)).rejects.toThrow(/next_after does not move forward/);
+    const requests: string[] = [];
+    const backwards = (_m: string, path: string) => {
+      requests.push(path);
+      return t.device.transport("GET", path, undefined, 1000).then((reply) => ({
+        ...reply,
+        body: { ...(reply.body as object), next_after: 0 },
+      }));
+    };
+    await expect(t.mirror.sync("pc1", backwards)).rejects.toThrow(/next_after does not move forward/);
+    expect(requests).toEqual(["/audit/entries?after=1&limit=2"]);
+  });
+
+  test("syncs of one device run one at a time, and the lock is released after each", async () => {
+    const t = setup();
+    await t.send("fs.list", { path: "/a" });
+    let inFlight = 0;
+    let most = 0;
+    const slow = async (m: "GET" | "POST", path: string) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return t.device.transport(m, path, undefined, 1000);
+    };
+    const verdicts = await Promise.all([t.mirror.sync("pc1", slow), t.mirror.sync("pc1", slow)]);
+    expect(verdicts.map((v) => v.ok)).toEqual([true, true]);
+    expect(most).toBe(1);
+    expect(await t.mirror.sync("pc1", slow)).toMatchObject({ ok: true, count: 2 });
+  });
+
+  test("lastCallAt, retire and abandonInFlight reach the store", async () => {
+    const t = setup();
+    expect(t.mirror.lastCallAt("pc1")).toBeNull();
+    await t.send("fs.list", { path: "/a" });
+    expect(t.mirror.lastCallAt("pc1")).toEqual(expect.any(Number));
+    t.mirror.recordSent("pc1", { capability: "fs.list", args: { path: "/b" }, caller: OP });
+    expect(t.mirror.abandonInFlight()).toBe(1);
+    t.mirror.retire("pc1");
+    expect(t.mirror.head("pc1")).toEqual({ count: 0, hash: "0".repeat(64) });
+  });
+
   test("the arguments the bot records are the ones the device records", () => {
     expect(recordedArgs("fs.list", { path: "/x", extra: undefined })).toBe('{"path":"/x"}');
     expect(recordedArgs("shell.exec", { timeout_ms: 5, argv: ["ls"] })).toBe(
