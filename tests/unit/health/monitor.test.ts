@@ -21,6 +21,8 @@ describe("HealthMonitor", () => {
   const agentDb = openDatabase(":memory:", []);
   const audit = new AuditLog(asSqlDatabase(agentDb));
   let agentUp = true;
+  /** The device's own /audit/verify admits a broken chain (at entry 2). */
+  let admitsBroken = false;
 
   beforeAll(async () => {
     for (let i = 0; i < 3; i++) audit.recordCall({ capability: "fs.list", args: { path: "/" }, caller: "t" });
@@ -44,7 +46,9 @@ describe("HealthMonitor", () => {
           ? { capabilities: 14, audit: audit.head() }
           : u.pathname === "/audit/entries"
             ? { entries, next_after: null }
-            : { ok: true, count: audit.head().count, head: audit.head().hash };
+            : admitsBroken
+              ? { ok: false, firstBrokenId: 2, reason: "entry 2 does not match its hash" }
+              : { ok: true, count: audit.head().count, head: audit.head().hash };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -259,6 +263,93 @@ describe("HealthMonitor", () => {
     await until(() => calls >= 2);
     await t.monitor.stop();
     expect(errors.join("")).toContain("health sweep failed");
+  });
+
+  test("the grid's record: since and alerted_at hold while the status does; handshake and audit head are stored", async () => {
+    const t = setup();
+    const first = t.advance(0);
+    await t.monitor.sweep();
+    t.advance(30_000);
+    t.peers.set("KEY", { handshake: t.nowS() - 3, rx: 150 });
+    await t.monitor.sweep();
+    expect(t.store.get("pc1")).toMatchObject({
+      status: "online",
+      since: first,
+      checked_at: first + 30_000,
+      last_handshake: t.nowS() - 3,
+      audit_count: 3,
+      audit_hash: audit.head().hash,
+      audit_broken_id: null,
+      alerted_at: null,
+      capabilities: 14,
+    });
+  });
+
+  test("a device that admits its own chain is broken is corrupted, whatever the bot's copy says", async () => {
+    const t = setup();
+    admitsBroken = true;
+    try {
+      const [entry] = await t.monitor.sweep();
+      expect(entry!.verdict.status).toBe("corrupted");
+    } finally {
+      admitsBroken = false;
+    }
+    expect(t.store.get("pc1")).toMatchObject({ status: "corrupted", audit_broken_id: 2 });
+    // The next sweep cannot reach the agent: the broken chain it admitted still stands.
+    agentUp = false;
+    try {
+      t.peers.set("KEY", { handshake: t.nowS() - 5, rx: 4444 });
+      await t.monitor.sweep();
+    } finally {
+      agentUp = true;
+    }
+    expect(t.store.get("pc1")).toMatchObject({ status: "corrupted", audit_broken_id: 2 });
+  });
+
+  test("a revoked device is marked revoked once and never probed", async () => {
+    let probes = 0;
+    const t = setup({
+      agentSecret: () => {
+        probes++;
+        return secret;
+      },
+    });
+    t.devices.update("pc1", { status: "revoked" });
+    expect(await t.monitor.sweep()).toEqual([]);
+    expect(await t.monitor.sweep()).toEqual([]);
+    expect(t.store.get("pc1")).toMatchObject({ status: "revoked", reason: "revoked" });
+    expect(probes).toBe(0);
+    expect(t.sent()).toEqual([]);
+  });
+
+  test("an SSH-only device: probed over SSH, its bot-side audit checked, no hub needed", async () => {
+    let sshUp = false;
+    let broken = false;
+    const t = setup({
+      peerStats: () => Promise.reject(new Error("no hub for SSH devices")),
+      sshProbe: () => (sshUp ? Promise.resolve() : Promise.reject(new Error("ssh: timeout"))),
+      sshAudit: () => ({
+        verify: () =>
+          broken
+            ? { ok: false, count: 4, firstBrokenId: 3, reason: "entry 3 does not match its hash" }
+            : { ok: true, count: 4, head: "h4" },
+        lastCallAt: () => 1234,
+      }),
+    });
+    t.devices.update("pc1", { backend: "ssh", ssh_user: "viewer", ssh_host: "10.0.0.5" });
+    const [down] = await t.monitor.sweep();
+    expect(down!.verdict).toMatchObject({ status: "unreachable" });
+    expect(t.store.get("pc1")).toMatchObject({
+      audit_count: 4,
+      audit_hash: "h4",
+      last_call_at: 1234,
+      capabilities: 3,
+    });
+    sshUp = true;
+    expect((await t.monitor.sweep())[0]!.verdict.status).toBe("online");
+    broken = true;
+    expect((await t.monitor.sweep())[0]!.verdict.status).toBe("corrupted");
+    expect(t.store.get("pc1")).toMatchObject({ audit_broken_id: 3, audit_count: 4, audit_hash: "h4" });
   });
 
   test("an agent that stops answering through a live tunnel is unreachable", async () => {
