@@ -224,6 +224,67 @@ describe("IncidentGate", () => {
     ]);
   });
 
+  test("what observe and revoked return is what was sent, kind by kind", async () => {
+    const t = setup(undefined, { remindAfterMs: 30 * MIN });
+    const kinds = (posted: Array<{ kind: string; text: string }>) =>
+      posted.map((m) => [m.kind, m.text.split("\n")[0]]);
+    expect(kinds(await t.gate.observe("pc1", v("unreachable", "ssh: timeout"), 0))).toEqual([
+      ["push", "[ALERT] device_id=pc1 status=unreachable (ssh: timeout) incident #1"],
+    ]);
+    expect(await t.gate.observe("pc1", v("unreachable", "ssh: timeout"), MIN)).toEqual([]);
+    expect(kinds(await t.gate.observe("pc1", v("stale", "handshake 5 min ago"), 2 * MIN))).toEqual([
+      ["edit", "[ALERT] device_id=pc1 status=stale (handshake 5 min ago) incident #1"],
+    ]);
+    // A reason that changes without a change of state is stored, and edits nothing.
+    expect(await t.gate.observe("pc1", v("stale", "handshake 6 min ago"), 3 * MIN)).toEqual([]);
+    expect(t.store.get(1)).toMatchObject({ status: "stale", reason: "handshake 6 min ago", changes: 1 });
+    // The reminder is due at exactly remindAfterMs after the push, not a sweep later.
+    expect(await t.gate.observe("pc1", v("stale", "handshake 6 min ago"), 30 * MIN - 1)).toEqual([]);
+    expect(kinds(await t.gate.observe("pc1", v("stale", "handshake 6 min ago"), 30 * MIN))).toEqual([
+      ["push", "[REMINDER] device_id=pc1 incident #1 still stale after 30 min (handshake 6 min ago)"],
+    ]);
+    expect(t.room.pushes()[1]!.replyTo).toBe(t.room.pushes()[0]!.eventId);
+    expect(kinds(await t.gate.observe("pc1", v("online"), 40 * MIN))).toEqual([
+      ["push", "[RESOLVED] device_id=pc1 incident #1 online again (was down 40 min)"],
+    ]);
+    expect(await t.gate.observe("pc1", v("online"), 41 * MIN)).toEqual([]);
+    await t.gate.observe("pc1", v("unreachable", "x"), 50 * MIN);
+    expect(kinds(await t.gate.revoked("pc1", 51 * MIN))).toEqual([
+      ["notice", "[CLOSED] device_id=pc1 incident #2: the device was revoked (down 1 min)"],
+    ]);
+  });
+
+  test("no reminders while silenced; a silenced incident closes without a word, by revoke or online", async () => {
+    const t = setup(undefined, { remindAfterMs: 10 * MIN });
+    await t.gate.observe("pc1", v("unreachable", "x"), 0);
+    t.store.silence("pc1", 120 * MIN, "@op:example.org", MIN);
+    expect(await t.gate.observe("pc1", v("stale", "y"), 20 * MIN)).toEqual([
+      expect.objectContaining({ kind: "edit" }),
+    ]);
+    expect(await t.gate.observe("pc1", v("stale", "y"), 30 * MIN)).toEqual([]);
+    await t.gate.observe("pc1", v("online"), 31 * MIN);
+    await t.gate.observe("pc1", v("unreachable", "x"), 32 * MIN);
+    expect(await t.gate.revoked("pc1", 33 * MIN)).toEqual([]);
+    await t.gate.observe("pc1", v("unreachable", "x"), 34 * MIN);
+    expect(await t.gate.observe("pc1", v("online"), 35 * MIN)).toEqual([]);
+    expect(t.room.sent.map((m) => m.kind)).toEqual(["push", "edit", "push"]);
+  });
+
+  test("the flap window counts incidents opened within it, its first millisecond included", async () => {
+    const t = setup(undefined, { flapMaxAlerts: 2, flapWindowMs: 10 * MIN });
+    const bounce = async (at: number) => {
+      await t.gate.observe("pc1", v("unreachable", "x"), at);
+      await t.gate.observe("pc1", v("online"), at + S);
+    };
+    await bounce(0);
+    await bounce(MIN);
+    // Opened 10 min after the first: the window [now - 10 min + 1, now] no longer holds it.
+    await bounce(10 * MIN);
+    expect(t.store.openedSince("pc1", 0).map((i) => i.push)).toEqual(["alert", "alert", "alert"]);
+    await bounce(10 * MIN + 30 * S);
+    expect(t.store.openedSince("pc1", 0).map((i) => i.push)).toEqual(["alert", "alert", "alert", "flapping"]);
+  });
+
   test("a healthy device: nothing recorded, nothing sent", async () => {
     const t = setup();
     for (let i = 0; i < 50; i++) await t.gate.observe("pc1", v("online"), i * MIN);
