@@ -1,5 +1,13 @@
-import { approvalNote, policyFlavor, toolDefinition, toolNameMap } from "../../../capabilities/registry";
+import {
+  approvalNote,
+  classList,
+  policyFlavor,
+  toolDefinition,
+  toolNameMap,
+  toolRegistry,
+} from "../../../capabilities/registry";
 import type { Tool } from "../../../capabilities/types";
+import type { Device } from "../../../state/devices";
 
 const tool: Tool = {
   name: "fs.list",
@@ -46,8 +54,40 @@ describe("the tool registry", () => {
     ["windows", "windows"],
     ["mingw64_nt-10.0", "windows"],
     ["freebsd", "linux"],
+    ["Darwin", "darwin"],
+    ["macOS", "darwin"],
+    ["Windows_NT", "windows"],
+    ["MSYS_NT-10.0", "windows"],
+    ["CYGWIN_NT-10.0", "windows"],
+    ["not-windows", "linux"],
+    ["xmsys", "linux"],
+    ["xcygwin", "linux"],
     [null, "linux"],
   ] as const)("the policy flavor of os %j is %s", (os, flavor) => {
     expect(policyFlavor(os)).toBe(flavor);
+  });
+
+  test("the registry asks the device's own provider: WireGuard by the device, SSH by its name", () => {
+    const asked: string[] = [];
+    const registry = toolRegistry({
+      wg: { toolsFor: (d) => (asked.push(`wg:${d.name}`), [tool]) },
+      ssh: { toolsFor: (name) => (asked.push(`ssh:${name}`), []) },
+    });
+    expect(registry.toolsFor({ name: "pc1", backend: "wg" } as Device)).toEqual([tool]);
+    expect(registry.toolsFor({ name: "pc2", backend: "ssh" } as Device)).toEqual([]);
+    expect(asked).toEqual(["wg:pc1", "ssh:pc2"]);
+  });
+
+  test("class lists read as English", () => {
+    expect(classList([])).toBe("no");
+    expect(classList(["read"])).toBe("read");
+    expect(classList(["read", "change"])).toBe("read and change");
+    expect(classList(["read", "change", "run"])).toBe("read, change and run");
+  });
+
+  test("the tool name map finds a tool by its model name and by its own", () => {
+    const map = toolNameMap([tool]);
+    expect(map.get("fs.list")).toBe(tool);
+    expect([...map.keys()].sort()).toEqual(["fs.list", "fs_list"]);
   });
 });
