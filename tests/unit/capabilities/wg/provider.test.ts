@@ -217,7 +217,67 @@ describe("the WireGuard provider", () => {
       Object.assign(new Error("fetch failed"), { code: "ECONNREFUSED" }),
       "error: the device agent could not be reached (ECONNREFUSED)",
     ],
+    [{ status: 503, body: {} }, "error: the device agent ran nothing: its audit log cannot be written"],
+    [
+      { status: 500, body: { error: "database is locked" } },
+      "error: the device agent answered 500: database is locked",
+    ],
+    [{ status: 404, body: "not json" }, "error: the device agent answered 404: HTTP 404"],
+    // A done or refused body under the wrong status is not believed.
+    [
+      { status: 500, body: { status: "done", auditId: 3, result: { ok: true } } },
+      "error: the device agent answered 500: HTTP 500",
+    ],
+    [
+      { status: 200, body: { status: "refused", auditId: 3, refusal: { message: "no" } } },
+      "error: the device agent answered 200: HTTP 200",
+    ],
+    [
+      { status: 403, body: { status: "done", auditId: 3, result: {} } },
+      "error: the device agent answered 403: HTTP 403",
+    ],
   ])("transport failures are ordinary tool errors (%#)", async (reply, output) => {
     expect(await byName(reply, "proc.list").execute({}, { caller: "@op:x" })).toEqual({ ok: false, output });
+  });
+
+  test("a refusal without the device's words still says it was the policy; a done reply without an audit id has none", async () => {
+    const refused = byName({ status: 403, body: { status: "refused" } }, "proc.list");
+    expect(await refused.execute({}, { caller: "@op:x" })).toEqual({
+      ok: false,
+      refusal: "refused by the device's policy",
+      output: "refused: refused by the device's policy",
+    });
+    const noId = byName(
+      { status: 200, body: { status: "done", result: { ok: true, stdout: "x" } } },
+      "proc.list",
+    );
+    expect(await noId.execute({}, { caller: "@op:x" })).toEqual({
+      ok: true,
+      output: "x",
+      truncated: false,
+      exitCode: null,
+    });
+  });
+
+  test("each call is a POST /call with the manifest's time limit plus the transport margin", async () => {
+    const calls: Array<[string, string, number]> = [];
+    const [tool] = wgTools({
+      manifest,
+      call: (method, path, _payload, timeoutMs) => {
+        calls.push([method, path, timeoutMs]);
+        return Promise.resolve(done);
+      },
+    });
+    await tool!.execute({}, { caller: "@op:x" });
+    expect(calls).toEqual([["POST", "/call", manifest.limits.max_timeout_ms + 5_000]]);
+    expect(tool!.timeoutMs).toBe(manifest.limits.max_timeout_ms + 5_000);
+  });
+
+  test("shell.exec with no program allowed says so in its description", () => {
+    const none: Manifest = { ...byClass, shell: { binaries_allowed: [] } };
+    const shell = tools(done, none).find((t) => t.name === "shell.exec")!;
+    expect(shell.description).toContain("(none: shell.exec allows no program on this device)");
+    const some = tools(done, byClass).find((t) => t.name === "shell.exec")!;
+    expect(some.description).not.toContain("(none:");
   });
 });
