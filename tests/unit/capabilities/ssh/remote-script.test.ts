@@ -5,7 +5,9 @@ import { join } from "node:path";
 import {
   buildRemoteCommand,
   buildRemoteScript,
+  checkedRealPath,
   mapDescriptorPaths,
+  newNonce,
   parseRemoteOutput,
   type ScriptPlan,
 } from "../../../../capabilities/ssh/remote-script";
@@ -141,5 +143,82 @@ describe("parsing the header", () => {
         entries,
       ),
     ).toBe("/home/v/x /home/v /proc/7/fd/30 /proc/8/fd/3 /y");
+  });
+});
+
+describe("what the script builder refuses", () => {
+  const plan = (over: Partial<ScriptPlan>): ScriptPlan => ({ nonce, opened: [], argv: ["true"], ...over });
+  const file = (i: number) => ({ path: `/tmp/f${i}`, want: "file" as const });
+
+  test("at most seven paths (descriptors 3 to 9); a word naming a path not opened; no program", () => {
+    expect(() => buildRemoteScript(plan({ opened: [1, 2, 3, 4, 5, 6, 7].map(file) }))).not.toThrow();
+    expect(() => buildRemoteScript(plan({ opened: [1, 2, 3, 4, 5, 6, 7, 8].map(file) }))).toThrow(
+      "too many paths for one call",
+    );
+    expect(() =>
+      buildRemoteScript(plan({ opened: [file(1)], argv: ["cat", { prefix: "", open: 1 }] })),
+    ).toThrow("a word names a path not opened");
+    expect(() =>
+      buildRemoteScript(plan({ opened: [file(1)], argv: ["cat", { prefix: "", open: -1 }] })),
+    ).toThrow("a word names a path not opened");
+    expect(() => buildRemoteScript(plan({ argv: [] }))).toThrow("no program to run");
+    expect(() => buildRemoteScript(plan({ nonce: "MP-1" }))).toThrow(/nonce/);
+  });
+
+  test("each opened path gets its own descriptor, and words refer to it by number", () => {
+    const script = buildRemoteScript(
+      plan({
+        opened: [file(1), { path: "/tmp/d", want: "dir" }],
+        cwd: 1,
+        argv: ["grep", { prefix: "--file=", open: 0 }],
+      }),
+    );
+    expect(script).toContain("command exec 3<");
+    expect(script).toContain("command exec 4<");
+    expect(script).toContain('case "$t" in special|dir) exit 97;; esac');
+    expect(script).toContain('case "$t" in special|file) exit 97;; esac');
+    expect(script).toContain('cd -P "$f4" || exit 97');
+    expect(script.split("\n").pop()).toBe('grep --file="$f3"');
+    expect(buildRemoteScript(plan({ opened: [{ path: "/x", want: "any" }] }))).toContain(
+      'case "$t" in special) exit 97;; esac',
+    );
+    expect(buildRemoteScript(plan({}))).toContain("cd / || exit 97");
+  });
+
+  test("nonces are fresh lower-case hex behind mp", () => {
+    const a = newNonce();
+    expect(a).toMatch(/^mp[0-9a-f]{24}$/);
+    expect(newNonce()).not.toBe(a);
+  });
+});
+
+describe("header records are matched whole", () => {
+  const header = (...lines: string[]): string => lines.map((l) => `${nonce}:${l}\n`).join("");
+
+  test("a pid or descriptor record with anything before or after is not one", () => {
+    expect(parseRemoteOutput(`${header("pid:12x", "end")}body`, nonce)).toMatchObject({ complete: false });
+    expect(parseRemoteOutput(`${header("pid:1", "x3:file:/a", "end")}body`, nonce)).toMatchObject({
+      complete: false,
+      entries: [],
+    });
+    expect(parseRemoteOutput(`${header("pid:1", "pid:x2", "end")}body`, nonce)).toMatchObject({
+      complete: false,
+    });
+    expect(parseRemoteOutput(`${header("pid:1", "3:file:/a", "end")}`, nonce)).toMatchObject({
+      complete: true,
+      body: "",
+    });
+  });
+
+  test("a descriptor number not in the table is left as it is", () => {
+    expect(mapDescriptorPaths("/proc/7/fd/5", "7", [{ fd: 3, state: "file", real: "/a" }])).toBe(
+      "/proc/7/fd/5",
+    );
+  });
+
+  test("a real path that readlink marks deleted is checked without the mark", () => {
+    expect(checkedRealPath("/home/v/a (deleted)")).toBe("/home/v/a");
+    expect(checkedRealPath("/home/v/a (deleted) b")).toBe("/home/v/a (deleted) b");
+    expect(checkedRealPath(" (deleted)/x")).toBe(" (deleted)/x");
   });
 });
