@@ -217,3 +217,93 @@ describe("refused before anything is sent", () => {
     readOnly.close();
   });
 });
+
+describe("what reaches the audit after a call is sent", () => {
+  const manifest = manifestFor("/srv");
+  const call = (pool: { exec: () => Promise<ExecResult> }) => {
+    const log = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    const [exec] = sshTools({ pool, target, manifest, audit: log, nonce: () => "mpfixed" });
+    return { log, run: () => exec!.execute({ argv: ["df"] }, ctx) };
+  };
+
+  test("a connection that fails after the call row: an error result row, and the error for the model", async () => {
+    const { log, run } = call({ exec: () => Promise.reject(new Error("connection lost")) });
+    expect(await run()).toEqual({ ok: false, output: "error: connection lost", auditId: 1 });
+    expect(log.entries(0, 10).map((e) => [e.id, e.kind, e.call_id, e.error, e.exit_code])).toEqual([
+      [1, "call", 1, null, null],
+      [2, "result", 1, "connection lost", null],
+    ]);
+    expect(log.entries(0, 10)[1]!.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(log.entries(0, 10)[1]!.duration_ms).toBeLessThan(60_000);
+  });
+
+  test("a program cut off by the time limit: its output with the marker, and 'timed out' in the result row", async () => {
+    const stdout = "mpfixed:pid:9\nmpfixed:end\nFilesystem\n";
+    const { log, run } = call({
+      exec: () =>
+        Promise.resolve({
+          exitCode: null,
+          signal: "SIGKILL",
+          stdout,
+          stderr: "",
+          bytes: stdout.length,
+          truncated: false,
+          timedOut: true,
+        }),
+    });
+    expect(await run()).toEqual({
+      ok: false,
+      output: "Filesystem\n\n[timed out after 5 s]\n[exit code SIGKILL]",
+      truncated: false,
+      exitCode: null,
+      auditId: 1,
+    });
+    expect(log.entries(0, 10)[1]).toMatchObject({ kind: "result", error: "timed out", bytes: stdout.length });
+  });
+
+  test("output dropped by the bot is recorded as a refusal in the result row", async () => {
+    const { log, run } = call({
+      exec: () =>
+        Promise.resolve({
+          exitCode: 3,
+          signal: null,
+          stdout: "junk",
+          stderr: "",
+          bytes: 4,
+          truncated: false,
+          timedOut: false,
+        }),
+    });
+    const result = await run();
+    expect(result).toMatchObject({
+      ok: false,
+      auditId: 1,
+      refusal: expect.stringMatching(/did not open every path/) as unknown,
+    });
+    expect(result.output).toBe(`refused: ${result.refusal}`);
+    expect(log.entries(0, 10)[1]).toMatchObject({
+      kind: "result",
+      exit_code: 3,
+      error: `refused: ${result.refusal}`,
+    });
+  });
+
+  test("a path that is not a string is refused before anything is sent", async () => {
+    const log = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    const { pool, sent } = recordingPool();
+    const read = sshTools({ pool, target, manifest, audit: log }).find((t) => t.name === "ssh_fs_read")!;
+    expect(await read.execute({ path: 42 }, ctx)).toMatchObject({
+      ok: false,
+      refusal: "path must be a string",
+    });
+    expect(sent).toEqual([]);
+  });
+
+  test("the tools' time limit is the manifest's plus five seconds, and the descriptions name paths_allowed", () => {
+    const log = new AuditLog(asSqlDatabase(new Database(":memory:")));
+    const tools = sshTools({ pool: recordingPool().pool, target, manifest, audit: log });
+    expect(tools.map((t) => t.timeoutMs)).toEqual([10_000, 10_000, 10_000]);
+    for (const t of tools)
+      expect(t.description).toContain("Paths must be absolute and inside: /srv/home/viewer/**.");
+  });
+});
