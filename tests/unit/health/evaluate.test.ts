@@ -23,6 +23,8 @@ describe("evaluate", () => {
     expect(v).toMatchObject({ status: "stale", reason: "handshake 8 min ago" });
     expect(evaluate(wg({ handshakeS: NOW / 1000 - 181 }), settings).status).toBe("stale");
     expect(evaluate(wg({ handshakeS: NOW / 1000 - 179 }), settings).status).toBe("online");
+    // Exactly stale_after_s old is still fresh.
+    expect(evaluate(wg({ handshakeS: NOW / 1000 - 180 }), settings).status).toBe("online");
   });
 
   test("never online when it never handshook or has no peer at the hub", () => {
@@ -67,6 +69,21 @@ describe("evaluate", () => {
     ).toMatchObject({
       status: "unreachable",
       reason: "ssh: ECONNREFUSED",
+    });
+  });
+
+  test("the details say what the hub lacks and what came back through a silent tunnel", () => {
+    expect(evaluate(wg({ handshakeS: undefined }), settings)).toEqual({
+      status: "stale",
+      reason: "no peer at the hub",
+      detail: "the hub has no WireGuard peer for it",
+    });
+    expect(
+      evaluate(wg({ tunnelSilent: true, probe: { ok: false, error: "HTTP 503", tries: 2 } }), settings),
+    ).toEqual({
+      status: "stale",
+      reason: "handshake 30 s ago, tunnel silent",
+      detail: "nothing came back through the tunnel since the last check; /health: HTTP 503",
     });
   });
 });
