@@ -261,6 +261,64 @@ describe("rollback runs (adds)", () => {
   });
 });
 
+describe("recovery edges", () => {
+  test("killed between one step's done and the next one's start: rolled back, not taken for completed", async () => {
+    const db: Db = openDatabase(":memory:", BOT_MIGRATIONS);
+    const { log } = memoryLogger();
+    class DiesBeforeStep2 extends Journal {
+      override setStep(...args: Parameters<Journal["setStep"]>): void {
+        if (args[1] === 2) throw new Error("killed");
+        super.setStep(...args);
+      }
+    }
+    await expect(
+      new Engine(new DiesBeforeStep2(db), log).run(
+        { name: "add-x", steps: steps(["a", "b"]) },
+        "pc1",
+        { made: [] },
+        () => undefined,
+      ),
+    ).rejects.toThrow("killed");
+    const undoCalls: string[] = [];
+    const [recovered] = await new Engine(new Journal(db), log).recover(() => ({
+      name: "add-x",
+      steps: steps(["a", "b"], new Set(), undoCalls),
+    }));
+    expect(recovered).toMatchObject({ action: "rolled_back", undone: ["a removed"] });
+    expect(undoCalls).toEqual(["a"]);
+  });
+
+  test("a resumed rollback retries an undo that failed, skips one that was done, and goes on below", async () => {
+    const { db, journal, log } = setup();
+    const undoCalls: string[] = [];
+    // c fails; c's undo fails; b's undo works; the bot dies inside a's undo.
+    const first: Pipeline<Data> = {
+      name: "add-x",
+      steps: steps(["a", "b", "c", "d"], new Set(["d"]), undoCalls).map((s) =>
+        s.name === "c"
+          ? { ...s, undo: () => (undoCalls.push("c"), Promise.reject(new Error("hub unreachable"))) }
+          : s.name === "a"
+            ? { ...s, undo: () => (undoCalls.push("a"), new Promise<string>(() => undefined)) }
+            : s,
+      ),
+    };
+    void new Engine(journal, log).run(first, "pc1", { made: [] }, () => undefined);
+    await new Promise((r) => setImmediate(r));
+    expect(undoCalls).toEqual(["d", "c", "b", "a"]);
+    undoCalls.length = 0;
+    const [recovered] = await new Engine(new Journal(db), log).recover(() => ({
+      name: "add-x",
+      steps: steps(["a", "b", "c", "d"], new Set(), undoCalls),
+    }));
+    expect(undoCalls).toEqual(["c", "a"]);
+    expect(recovered).toMatchObject({
+      action: "rolled_back",
+      undone: ["c removed", "a removed"],
+      undoFailures: [],
+    });
+  });
+});
+
 describe("test faults", () => {
   test("parseFault reads kind, optional pipeline and step; anything else is ignored", () => {
     expect(parseFault("fail:7, crash-undo:5,crash:revoke-wg:3,crash:12")).toEqual([
