@@ -77,7 +77,75 @@ describe("request signing", () => {
   });
 });
 
+describe("request signing, at the edges", () => {
+  test("each header alone missing is 'missing'; a repeated header counts as missing", () => {
+    const headers = signRequest(SECRET, request, NOW);
+    for (const name of ["x-meshpilot-signature", "x-meshpilot-timestamp", "x-meshpilot-nonce"]) {
+      const without: Record<string, string> = { ...headers };
+      delete without[name];
+      expect(check(without)).toEqual({ ok: false, reason: "missing" });
+    }
+    const twice = { ...headers, "x-meshpilot-nonce": [headers["x-meshpilot-nonce"], "n".repeat(32)] };
+    expect(verifyRequest(SECRET, request, twice, new NonceCache(), { now: NOW })).toEqual({
+      ok: false,
+      reason: "missing",
+    });
+    const once = { ...headers, "x-meshpilot-nonce": [headers["x-meshpilot-nonce"]] };
+    expect(verifyRequest(SECRET, request, once, new NonceCache(), { now: NOW })).toEqual({ ok: true });
+  });
+
+  test("a timestamp with anything around its digits is malformed", () => {
+    const headers = signRequest(SECRET, request, NOW);
+    expect(check({ ...headers, "x-meshpilot-timestamp": `x${NOW}` })).toEqual({
+      ok: false,
+      reason: "malformed",
+    });
+    expect(check({ ...headers, "x-meshpilot-timestamp": `${NOW}x` })).toEqual({
+      ok: false,
+      reason: "malformed",
+    });
+    expect(check({ ...headers, "x-meshpilot-timestamp": "1".repeat(17) })).toEqual({
+      ok: false,
+      reason: "malformed",
+    });
+  });
+
+  test("exactly at the edge of the window is still fresh; the method is compared in upper case", () => {
+    expect(check(signRequest(SECRET, request, NOW - 60_000))).toEqual({ ok: true });
+    expect(check(signRequest(SECRET, request, NOW + 60_000))).toEqual({ ok: true });
+    const lower = signRequest(SECRET, { ...request, method: "post" }, NOW);
+    expect(check(lower)).toEqual({ ok: true });
+  });
+});
+
 describe("the nonce cache", () => {
+  test("a nonce is seen until its expiry, inclusive, and new again after it", () => {
+    const cache = new NonceCache(10);
+    expect(cache.remember("a".repeat(16), NOW + 100, NOW)).toBe("new");
+    expect(cache.remember("a".repeat(16), NOW + 100, NOW + 100)).toBe("seen");
+    expect(cache.remember("a".repeat(16), NOW + 300, NOW + 101)).toBe("new");
+  });
+
+  test("not full: expired entries before the first live one are dropped, the rest kept", () => {
+    const cache = new NonceCache(10);
+    cache.remember("1".repeat(16), NOW + 10, NOW);
+    cache.remember("2".repeat(16), NOW + 1000, NOW);
+    cache.remember("3".repeat(16), NOW + 10, NOW);
+    cache.remember("4".repeat(16), NOW + 1000, NOW + 20);
+    // 1 expired and went; 2 is live, so the sweep stopped there (3 is dropped later).
+    expect(cache.size).toBe(3);
+  });
+
+  test("full: one sweep drops every expired entry, wherever it is", () => {
+    const cache = new NonceCache(3);
+    cache.remember("1".repeat(16), NOW + 1000, NOW);
+    cache.remember("2".repeat(16), NOW + 10, NOW);
+    cache.remember("3".repeat(16), NOW + 1000, NOW);
+    expect(cache.remember("4".repeat(16), NOW + 1000, NOW + 20)).toBe("new");
+    expect(cache.size).toBe(3);
+    expect(cache.remember("5".repeat(16), NOW + 1000, NOW + 20)).toBe("full");
+  });
+
   test("forgets nonces once their timestamp has left the window", () => {
     const cache = new NonceCache(10);
     expect(cache.remember("a".repeat(16), NOW + 60_000, NOW)).toBe("new");
