@@ -30,6 +30,14 @@ describe("capability specs", () => {
     });
   });
 
+  test("an input that is not an object, or a missing field, names the input or the field", () => {
+    const notObject = parseCapabilityInput("fs.read", "just a string");
+    expect(notObject).toMatchObject({ ok: false, error: expect.stringMatching(/^input: \S/) as unknown });
+    const missing = parseCapabilityInput("fs.read", {});
+    expect(missing).toMatchObject({ ok: false, error: expect.stringMatching(/^path: \S/) as unknown });
+    expect(parseCapabilityInput("proc.list", undefined)).toEqual({ ok: true, value: {} });
+  });
+
   test("inputs are validated, and the error names the field", () => {
     expect(parseCapabilityInput("fs.read", { path: "/x" })).toEqual({ ok: true, value: { path: "/x" } });
     expect(parseCapabilityInput("fs.read", { path: "/x", extra: 1 })).toMatchObject({ ok: false });
