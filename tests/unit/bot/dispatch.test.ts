@@ -155,7 +155,10 @@ describe("command dispatch", () => {
     expect(await say("> !help")).toBe(false);
     expect(await say("> <@bot:example.org> !help\n\nthanks")).toBe(false);
     expect(await say("  !help  ")).toBe(true);
-    expect(port.sent).toHaveLength(1);
+    // After the quote, the command's own lines stay lines: "!help" with the argument "add-pc".
+    expect(await say("> <@bot:example.org> earlier\n\n!help\nhelp")).toBe(true);
+    expect(port.sent).toHaveLength(2);
+    expect(port.sent[1]!.content.body).toMatch(/^!help \[command\]/);
   });
 
   test("a quoted reply fallback before the command is skipped", async () => {
