@@ -1,3 +1,4 @@
+import { createHash, createHmac } from "node:crypto";
 import { NonceCache, signRequest, verifyRequest, type SignableRequest } from "../../../common/signing";
 
 const SECRET = "s".repeat(40);
@@ -115,6 +116,19 @@ describe("request signing, at the edges", () => {
     expect(check(signRequest(SECRET, request, NOW + 60_000))).toEqual({ ok: true });
     const lower = signRequest(SECRET, { ...request, method: "post" }, NOW);
     expect(check(lower)).toEqual({ ok: true });
+  });
+});
+
+describe("the signature scheme, as the device agent checks it", () => {
+  test("HMAC-SHA256 over meshpilot-v1, the upper-case method, path, body SHA-256, timestamp and nonce, one per line", () => {
+    const nonce = "ab".repeat(16);
+    const bodySha = createHash("sha256").update(request.body).digest("hex");
+    const text = ["meshpilot-v1", "POST", "/call", bodySha, String(NOW), nonce].join("\n");
+    expect(signRequest(SECRET, { ...request, method: "post" }, NOW, nonce)).toEqual({
+      "x-meshpilot-signature": createHmac("sha256", SECRET).update(text).digest("hex"),
+      "x-meshpilot-timestamp": String(NOW),
+      "x-meshpilot-nonce": nonce,
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   canonicalEntry,
   canonicalJson,
@@ -106,5 +107,32 @@ describe("the hash chain", () => {
     expect(checkAgainstRemembered(undefined, full, () => "x")).toBe(full);
     const broken = verifyEntries([entries[1]!]);
     expect(checkAgainstRemembered({ count: 3, hash: "x" }, broken, hashAt)).toBe(broken);
+  });
+
+  test("the hash is pinned: sha256 of the previous hash, a line break and the entry as a JSON array", () => {
+    // Every chain on every device was written with this; changing it breaks them all.
+    const fields: AuditFields = {
+      id: 1,
+      kind: "call",
+      call_id: 1,
+      ts: 1_700_000_000_000,
+      capability: "fs.list",
+      args: '{"path":"/"}',
+      caller: "@op:x",
+      exit_code: null,
+      bytes: null,
+      duration_ms: null,
+      refusal: null,
+      error: null,
+    };
+    const text =
+      '[1,"call",1,1700000000000,"fs.list","{\\"path\\":\\"/\\"}","@op:x",null,null,null,null,null]';
+    expect(canonicalEntry(fields)).toBe(text);
+    const expected = createHash("sha256").update(`${GENESIS_HASH}\n${text}`).digest("hex");
+    expect(entryHash(GENESIS_HASH, fields)).toBe(expected);
+    expect(expected).toBe("52b796370f437cc21f96b1bf4e3821d6689ff17842cbd7519e3385e988c55e78");
+    expect(entryHash(GENESIS_HASH, { ...fields, ref: "call-ref-0001" })).toBe(
+      "caf15b4d1231414214b3e89b2444975c5a30c2ff301b2121952a517de6b5afc9",
+    );
   });
 });
