@@ -141,6 +141,9 @@ function markRevokedStep(deps: RevokeDeps): Step<RevokeData> {
       deps.devices.update(ctx.data.name, { status: "revoked", mesh_ip: null });
       const failed = deps.journal.steps(ctx.runId).some((s) => s.state === "failed");
       if (failed) return Promise.resolve("marked revoked");
+      // Another device on the same host:port still relies on the pin.
+      if (pinSharedWith(deps.devices, ctx.data.name, ctx.data.target))
+        return Promise.resolve("marked revoked (host key kept: another device uses it)");
       // A reinstalled machine can then be added again; with leftovers, a later revoke still needs the pin.
       deps.hostKeys.forget(hostKeyId(ctx.data.target));
       return Promise.resolve("marked revoked, host key unpinned");
@@ -207,11 +210,14 @@ export class Revoker {
       throw new UserError(`${name} is ${device.status} — revoke it first (!revoke ${name}), then forget it`);
     const target = sshTargetOf(device);
     this.deps.devices.remove(name);
-    this.deps.hostKeys.forget(hostKeyId(target));
+    const shared = pinSharedWith(this.deps.devices, name, target);
+    if (!shared) this.deps.hostKeys.forget(hostKeyId(target));
     removeAgentSecret(this.deps.stateDir, name);
     return [
       "device record removed",
-      `host key of ${formatSshTarget(target)} unpinned`,
+      shared
+        ? `host key of ${formatSshTarget(target)} kept (another device uses it)`
+        : `host key of ${formatSshTarget(target)} unpinned`,
       "agent secret removed",
     ];
   }
@@ -240,4 +246,12 @@ export class Revoker {
     const added = run ? parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`) : {};
     return { ...added, ...row, keyFile: added.keyFile ?? this.deps.defaultKeyFile ?? "" };
   }
+}
+
+/** Whether a device other than `name`, not revoked, is reached at the same host:port (and so needs its pin). */
+function pinSharedWith(devices: DeviceStore, name: string, target: SshTarget): boolean {
+  const id = hostKeyId(target);
+  return devices
+    .list()
+    .some((d) => d.name !== name && d.status !== "revoked" && hostKeyId(sshTargetOf(d)) === id);
 }

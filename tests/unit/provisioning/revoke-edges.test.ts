@@ -93,3 +93,22 @@ test("a repair run releases its SSH connection, as an add does", async () => {
   expect(world.net.sessions.length).toBeGreaterThan(1);
   expect(world.net.openSessions()).toEqual([]);
 });
+
+test("a host key another live device relies on is never unpinned by a revoke or a forget", async () => {
+  const world = World.create();
+  await world.live("pc1");
+  const web = await world.add("web", "pc1.lan", { via: "ssh" });
+  expect(web.kind).toBe("added");
+  const pin = world.hostKeys.get("pc1.lan:22");
+  expect(pin).toBeDefined();
+  const result = await world.revoke("pc1");
+  expect(result).toMatchObject({ kind: "revoked", left: [] });
+  if (result.kind === "revoked")
+    expect(result.done).toContain("marked revoked (host key kept: another device uses it)");
+  expect(world.hostKeys.get("pc1.lan:22")).toBe(pin);
+  expect(world.revoker.forget("pc1")).toContain("host key of ana@pc1.lan kept (another device uses it)");
+  expect(world.hostKeys.get("pc1.lan:22")).toBe(pin);
+  const last = await world.revoke("web");
+  if (last.kind === "revoked") expect(last.done).toContain("marked revoked, host key unpinned");
+  expect(world.hostKeys.get("pc1.lan:22")).toBeUndefined();
+});
