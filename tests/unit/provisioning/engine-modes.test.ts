@@ -6,7 +6,7 @@ import {
   type ProgressEvent,
   type Step,
 } from "../../../provisioning/engine";
-import { Journal } from "../../../provisioning/journal";
+import { Journal, type RunState } from "../../../provisioning/journal";
 import { openDatabase, type Db } from "../../../state/db";
 import { BOT_MIGRATIONS } from "../../../state/migrations";
 import { memoryLogger } from "../support/fakes";
@@ -41,6 +41,26 @@ function setup(faults = "") {
   const journal = new Journal(db);
   const { log } = memoryLogger();
   return { db, journal, log, engine: new Engine(journal, log, parseFault(faults)) };
+}
+
+/** A journal whose process is killed at one write: the state a crash leaves, written by the engine itself. */
+class DyingJournal extends Journal {
+  constructor(
+    db: Db,
+    private readonly at: { runState?: RunState; step?: number },
+  ) {
+    super(db);
+  }
+
+  override setRunState(...args: Parameters<Journal["setRunState"]>): void {
+    if (args[1] === this.at.runState) throw new Error("killed");
+    super.setRunState(...args);
+  }
+
+  override setStep(...args: Parameters<Journal["setStep"]>): void {
+    if (args[1] === this.at.step) throw new Error("killed");
+    super.setStep(...args);
+  }
 }
 
 const events = (list: ProgressEvent[]): string[] =>
@@ -209,15 +229,9 @@ describe("rollback runs (adds)", () => {
   test("every step done but the run not marked completed (killed right then): recovery completes it, undoes nothing", async () => {
     const db: Db = openDatabase(":memory:", BOT_MIGRATIONS);
     const { log } = memoryLogger();
-    class DiesBeforeCompleted extends Journal {
-      override setRunState(...args: Parameters<Journal["setRunState"]>): void {
-        if (args[1] === "completed") throw new Error("killed");
-        super.setRunState(...args);
-      }
-    }
     const undoCalls: string[] = [];
     await expect(
-      new Engine(new DiesBeforeCompleted(db), log).run(
+      new Engine(new DyingJournal(db, { runState: "completed" }), log).run(
         { name: "add-x", steps: steps(["a", "b"], new Set(), undoCalls) },
         "pc1",
         { made: [] },
@@ -237,15 +251,9 @@ describe("rollback runs (adds)", () => {
   test("a run that was rolling back (not running) is not taken for completed even with every step done", async () => {
     const db: Db = openDatabase(":memory:", BOT_MIGRATIONS);
     const { log } = memoryLogger();
-    class DiesBeforeRolledBack extends Journal {
-      override setRunState(...args: Parameters<Journal["setRunState"]>): void {
-        if (args[1] === "rolled_back") throw new Error("killed");
-        super.setRunState(...args);
-      }
-    }
     // Both steps done, then a fault after the last one starts a rollback that dies at its end.
     await expect(
-      new Engine(new DiesBeforeRolledBack(db), log, parseFault("fail:2")).run(
+      new Engine(new DyingJournal(db, { runState: "rolled_back" }), log, parseFault("fail:2")).run(
         { name: "add-x", steps: steps(["a", "b"]) },
         "pc1",
         { made: [] },
@@ -265,14 +273,8 @@ describe("recovery edges", () => {
   test("killed between one step's done and the next one's start: rolled back, not taken for completed", async () => {
     const db: Db = openDatabase(":memory:", BOT_MIGRATIONS);
     const { log } = memoryLogger();
-    class DiesBeforeStep2 extends Journal {
-      override setStep(...args: Parameters<Journal["setStep"]>): void {
-        if (args[1] === 2) throw new Error("killed");
-        super.setStep(...args);
-      }
-    }
     await expect(
-      new Engine(new DiesBeforeStep2(db), log).run(
+      new Engine(new DyingJournal(db, { step: 2 }), log).run(
         { name: "add-x", steps: steps(["a", "b"]) },
         "pc1",
         { made: [] },
