@@ -10,6 +10,7 @@ APT_PACKAGES=(
   sudo file sqlite3 util-linux ca-certificates curl
   git qemu-user-static libc6-arm64-cross strace
   espeak-ng ffmpeg chromium fonts-noto-color-emoji
+  wine64 gcc-mingw-w64-x86-64-win32 debootstrap zstd
 )
 SYNAPSE_VERSION="1.163.2"
 CACHE="${MESHPILOT_CACHE:-$HOME/.cache/meshpilot}"
