@@ -3,10 +3,11 @@
  * declaring this one module keeps Bun's globals out of the Node code.
  */
 declare module "bun:sqlite" {
-  interface Statement {
+  export interface Statement {
     run(...params: Array<string | number | bigint | null | Uint8Array>): unknown;
     get(...params: Array<string | number | bigint | null | Uint8Array>): unknown;
     all(...params: Array<string | number | bigint | null | Uint8Array>): unknown[];
+    finalize(): void;
   }
   export class Database {
     constructor(path: string, options?: { create?: boolean; readwrite?: boolean; readonly?: boolean });
