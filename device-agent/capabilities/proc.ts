@@ -20,6 +20,9 @@ export const procList = capability({
     if (!result.ok) return result;
     const limit = input.limit ?? 500;
     const processes = ctx.platform.parseProcessList(run.stdout);
+    // ps and tasklist always list at least themselves and the agent: an empty table means
+    // the lister is broken (Wine 8's tasklist.exe is a stub that prints nothing), not an idle machine.
+    if (processes.length === 0) return { ...result, ok: false, error: emptyTableError(argv[0]!) };
     // The table is the answer; the raw text would only double the bytes.
     return {
       ok: true,
@@ -35,6 +38,11 @@ export const procList = capability({
     };
   },
 });
+
+/** The error proc.list answers when the lister exits 0 with no process in its output. */
+export function emptyTableError(lister: string): string {
+  return `${lister} listed no processes (not even itself)`;
+}
 
 export const procKill = capability({
   name: "proc.kill",
