@@ -1,8 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 
-/** Fixtures for the self-test's checks: throwaway git repositories, and waiting for a process to go. */
+/**
+ * Fixtures for the self-test's checks: throwaway git repositories, waiting for a process to
+ * go, removing the temporary directory, and knowing whether this is Wine.
+ */
 
 export function makeRepos(dir: string): void {
   const git = (cwd: string, ...args: string[]): void => {
@@ -47,4 +50,47 @@ function zombie(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Removes the self-test's directory. rmSync first; if it fails, entry by entry with unlink
+ * and rmdir. Under Wine 8, Bun's recursive rm fails on every directory, even an empty one
+ * (EFAULT): it deletes with FileDispositionInformationEx, which Wine 8's
+ * NtSetInformationFile does not implement ("Unsupported class (64)"); plain unlink and
+ * rmdir work there. Files are made writable first: Windows will not delete a read-only one.
+ */
+export function removeTree(
+  dir: string,
+  rm: (dir: string) => void = (d) => rmSync(d, { recursive: true, force: true }),
+): void {
+  try {
+    rm(dir);
+  } catch (error) {
+    try {
+      removeEntries(dir);
+    } catch {
+      throw error;
+    }
+  }
+}
+
+function removeEntries(path: string): void {
+  if (lstatSync(path).isDirectory()) {
+    for (const name of readdirSync(path)) removeEntries(join(path, name));
+    rmdirSync(path);
+  } else {
+    chmodSync(path, 0o666);
+    unlinkSync(path);
+  }
+}
+
+/**
+ * True when this Windows process runs under Wine: Wine's ntdll puts WINELOADER and
+ * WINECONFIGDIR in every process's environment; Windows has neither.
+ */
+export function underWine(
+  env: NodeJS.ProcessEnv = process.env,
+  os: NodeJS.Platform = process.platform,
+): boolean {
+  return os === "win32" && env.WINELOADER !== undefined && env.WINECONFIGDIR !== undefined;
 }

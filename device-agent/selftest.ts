@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuditLog } from "../common/audit/log";
@@ -6,6 +6,7 @@ import type { OpenAuditDb } from "./audit-db";
 import { makeState } from "./agent";
 import { invoke } from "./invoke";
 import { CHECKS, SELF_TEST_PROGRAMS, Skip, type Caller } from "./selftest-checks";
+import { removeTree } from "./selftest-support";
 import { manifestSchema } from "./manifest/schema";
 import { resolveRealPath } from "./manifest/resolve";
 import { CAPABILITY_NAMES } from "../common/capabilities";
@@ -23,6 +24,11 @@ export interface SelfTestLine {
 
 export async function runSelfTest(openDb: OpenAuditDb, write: (line: string) => void): Promise<boolean> {
   const dir = await resolveRealPath(mkdtempSync(join(tmpdir(), "meshpilot-self-test-")));
+  const lines: SelfTestLine[] = [];
+  const report = (line: SelfTestLine): void => {
+    lines.push(line);
+    write(`${line.status.padEnd(4)} ${line.name.padEnd(22)} ${line.detail}\n`);
+  };
   const db = openDb(join(dir, "audit.db"));
   try {
     const manifest = manifestSchema.parse({
@@ -42,26 +48,29 @@ export async function runSelfTest(openDb: OpenAuditDb, write: (line: string) => 
         caller: "@self-test",
         ...(approved ? { approvedBy: "@self-test" } : {}),
       });
-    const lines: SelfTestLine[] = [];
     for (const [name, check] of CHECKS) {
-      let line: SelfTestLine;
       try {
         const outcome = await check(call, { dir, state });
-        line =
+        report(
           outcome instanceof Skip
             ? { status: "skip", name, detail: outcome.why }
-            : { status: "ok", name, detail: outcome };
+            : { status: "ok", name, detail: outcome },
+        );
       } catch (error) {
-        line = { status: "FAIL", name, detail: error instanceof Error ? error.message : String(error) };
+        report({ status: "FAIL", name, detail: error instanceof Error ? error.message : String(error) });
       }
-      lines.push(line);
-      write(`${line.status.padEnd(4)} ${name.padEnd(22)} ${line.detail}\n`);
     }
-    const count = (s: SelfTestLine["status"]): number => lines.filter((l) => l.status === s).length;
-    write(`self-test: ${count("ok")} passed, ${count("FAIL")} failed, ${count("skip")} skipped\n`);
-    return count("FAIL") === 0;
   } finally {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
+    // Last check: nothing left open or behind (on Windows an open file keeps its directory).
+    try {
+      removeTree(dir);
+      report({ status: "ok", name: "cleanup", detail: "removed the temporary directory" });
+    } catch (error) {
+      report({ status: "FAIL", name: "cleanup", detail: `${dir}: ${(error as Error).message}` });
+    }
   }
+  const count = (s: SelfTestLine["status"]): number => lines.filter((l) => l.status === s).length;
+  write(`self-test: ${count("ok")} passed, ${count("FAIL")} failed, ${count("skip")} skipped\n`);
+  return count("FAIL") === 0;
 }
