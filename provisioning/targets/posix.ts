@@ -1,6 +1,6 @@
-import { createReadStream } from "node:fs";
 import { UserError } from "../../common/errors";
 import { shellQuote } from "../../ssh/quote";
+import { compressedAgent } from "../wg/agent-install";
 import { SERVICE_NAME } from "../wg/services/render";
 import { mustRun, type Shell } from "../wg/shell";
 import type { AgentLayout, LocalAgent } from "./types";
@@ -35,7 +35,14 @@ export function systemdUnitPath(home: string): string {
   return `${home}/.config/systemd/user/${SERVICE_NAME}.service`;
 }
 
-/** Uploads the executable unless the same one is there; `sha256` is the target's hashing command. */
+/** The upload command's exit status when the decompressed executable has the wrong SHA-256. */
+export const CHECKSUM_MISMATCH = 86;
+
+/**
+ * Uploads the executable unless the same one is there; `sha256` is the target's hashing
+ * command. The gzip goes over the channel and is unpacked, checked and moved into place
+ * by one command (one SSH exec instead of three). Returns the bytes sent.
+ */
 export async function uploadAgent(
   shell: Shell,
   layout: AgentLayout,
@@ -45,25 +52,24 @@ export async function uploadAgent(
   const bin = shellQuote([layout.binary]);
   const current = await shell.run(`${sha256} ${bin} 2>/dev/null`);
   if (current.exitCode === 0 && current.stdout.startsWith(agent.sha256)) return 0;
+  const gz = await compressedAgent(agent);
   const tmp = shellQuote([`${layout.binary}.upload`]);
-  await mustRun(
-    shell,
-    `mkdir -p "$(dirname ${bin})" && cat > ${tmp} && chmod 755 ${tmp}`,
-    "uploading the device agent",
-    {
-      input: createReadStream(agent.path),
-      timeoutMs: 600_000,
-    },
+  const result = await shell.run(
+    `mkdir -p "$(dirname ${bin})" && gunzip -c > ${tmp} && chmod 755 ${tmp} || { rm -f ${tmp}; exit 1; }; ` +
+      `case "$(${sha256} ${tmp})" in ${shellQuote([`${agent.sha256} `])}*) mv ${tmp} ${bin} ;; *) rm -f ${tmp}; exit ${CHECKSUM_MISMATCH} ;; esac`,
+    { input: gz.open(), timeoutMs: 600_000 },
   );
-  const sum = await mustRun(shell, `${sha256} ${tmp}`, "checking the uploaded agent");
-  if (!sum.startsWith(agent.sha256)) {
-    await shell.run(`rm -f ${tmp}`);
+  if (result.exitCode === CHECKSUM_MISMATCH)
     throw new UserError(
       `the agent uploaded to ${shell.where} does not match its checksum — the transfer was corrupted; run the command again`,
     );
+  if (result.exitCode !== 0) {
+    const said = (result.stderr || result.stdout).trim().split("\n").slice(-3).join(" / ");
+    throw new UserError(
+      `uploading the device agent failed on ${shell.where} (exit ${result.exitCode ?? "?"}${said ? `: ${said}` : ""})`,
+    );
   }
-  await mustRun(shell, `mv ${tmp} ${bin}`, "installing the device agent");
-  return agent.bytes;
+  return gz.bytes;
 }
 
 export async function writePrivateFile(shell: Shell, path: string, text: string): Promise<void> {

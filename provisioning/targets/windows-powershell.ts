@@ -87,6 +87,15 @@ export function copyStdinTo(target: string): string {
   ].join("\n");
 }
 
+/** Like `copyStdinTo`, for a gzip on stdin: what lands in the file is the decompressed bytes. */
+export function gunzipStdinTo(target: string): string {
+  return [
+    "$in = New-Object IO.Compression.GZipStream([Console]::OpenStandardInput(), [IO.Compression.CompressionMode]::Decompress)",
+    `$out = [IO.File]::Open(${target}, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::None)`,
+    "try { $in.CopyTo($out) } finally { $out.Dispose(); $in.Dispose() }",
+  ].join("\n");
+}
+
 export function runPowerShell(shell: Shell, script: string, options?: RunOptions): Promise<ShellResult> {
   return shell.run(powershellCommand(script), options);
 }

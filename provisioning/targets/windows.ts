@@ -1,11 +1,13 @@
-import { createReadStream } from "node:fs";
 import { UserError } from "../../common/errors";
 import { accountHome } from "../account-home";
+import { compressedAgent } from "../wg/agent-install";
 import { SERVICE_NAME, windowsTaskXml } from "../wg/services/render";
 import type { Shell } from "../wg/shell";
+import { CHECKSUM_MISMATCH } from "./posix";
 import type { AgentLayout, LocalAgent, TargetAdapter, TargetFacts } from "./types";
 import {
   copyStdinTo,
+  gunzipStdinTo,
   mustRunPowerShell,
   native,
   outputLines,
@@ -253,38 +255,38 @@ export function windowsAdapter(options: { sshPushVerified: boolean }): TargetAda
         [bin, `if ([IO.File]::Exists($bin)) { ${hashOf("$bin")} }`].join("\n"),
       );
       if (current.exitCode === 0 && outputLines(current.stdout)[0] === agent.sha256.toLowerCase()) return 0;
-      const sum = await mustRunPowerShell(
+      const gz = await compressedAgent(agent);
+      // One script: unpack the gzip from stdin, check the result, swap it in (one SSH exec, not three).
+      const result = await runPowerShell(
         shell,
         [
           bin,
           "$tmp = $bin + '.upload'",
           "[void][IO.Directory]::CreateDirectory([IO.Path]::GetDirectoryName($bin))",
-          copyStdinTo("$tmp"),
-          hashOf("$tmp"),
-        ].join("\n"),
-        "uploading the device agent",
-        { input: createReadStream(agent.path), timeoutMs: 600_000 },
-      );
-      if (outputLines(sum)[0] !== agent.sha256.toLowerCase()) {
-        await runPowerShell(shell, [bin, "Remove-Item -LiteralPath ($bin + '.upload') -Force"].join("\n"));
-        throw new UserError(
-          `the agent uploaded to ${shell.where} does not match its checksum — the transfer was corrupted; run the command again`,
-        );
-      }
-      await mustRunPowerShell(
-        shell,
-        [
-          bin,
+          gunzipStdinTo("$tmp"),
+          `if (${hashOf("$tmp")} -ne ${psQuote(agent.sha256.toLowerCase())}) { Remove-Item -LiteralPath $tmp -Force; exit ${CHECKSUM_MISMATCH} }`,
           "$old = $bin + '.old'",
           // A running executable cannot be replaced, but it can be renamed out of the way.
           "if ([IO.File]::Exists($old)) { Remove-Item -LiteralPath $old -Force }",
           "if ([IO.File]::Exists($bin)) { [IO.File]::Move($bin, $old) }",
-          "[IO.File]::Move($bin + '.upload', $bin)",
+          "[IO.File]::Move($tmp, $bin)",
           "try { [IO.File]::Delete($old) } catch { }",
         ].join("\n"),
-        "installing the device agent",
+        { input: gz.open(), timeoutMs: 600_000 },
       );
-      return agent.bytes;
+      if (result.exitCode === CHECKSUM_MISMATCH)
+        throw new UserError(
+          `the agent uploaded to ${shell.where} does not match its checksum — the transfer was corrupted; run the command again`,
+        );
+      if (result.exitCode !== 0) {
+        const said = outputLines(result.stderr || result.stdout)
+          .slice(-3)
+          .join(" / ");
+        throw new UserError(
+          `uploading the device agent failed on ${shell.where} (exit ${result.exitCode ?? "?"}${said ? `: ${said}` : ""})`,
+        );
+      }
+      return gz.bytes;
     },
 
     writePrivateFile: (shell, path, text) => writePrivate(shell, path, text, `writing ${path}`),

@@ -22,7 +22,8 @@ export function installAgentStep(run: WgRun): Step<WgAddData> {
       const facts = ctx.data.facts!;
       const files = adapter.layout(facts.home);
       const build = agentTarget(facts.os, facts.arch);
-      ctx.data.bytesUploaded = await adapter.uploadAgent(shell, files, run.deps.localAgent(build));
+      const agent = run.deps.localAgent(build);
+      ctx.data.bytesUploaded = await adapter.uploadAgent(shell, files, agent);
       const secret = findAgentSecret(stateDir, ctx.data.name) ?? newAgentSecret();
       saveAgentSecret(stateDir, ctx.data.name, secret);
       const manifest = renderManifest(readManifestTemplate(facts.os as TemplateOs), {
@@ -38,7 +39,11 @@ export function installAgentStep(run: WgRun): Step<WgAddData> {
         agentConfigYaml(ctx.data.meshIp!, mesh.agent_port, files),
       );
       await adapter.installService(shell, files, facts);
-      return `${build}, ${Math.round((ctx.data.bytesUploaded ?? 0) / 1e6)} MB uploaded`;
+      const mb = (n: number): string => (n / 1e6).toFixed(1);
+      // Bytes on the wire: the gzip, or nothing when the device already had this build.
+      return ctx.data.bytesUploaded
+        ? `${build}, ${mb(ctx.data.bytesUploaded)} MB sent (gzip of ${mb(agent.bytes)} MB)`
+        : `${build}, already on the device (same SHA-256), nothing sent`;
     },
     undo: async (ctx) => {
       removeAgentSecret(stateDir, ctx.data.name);

@@ -63,14 +63,14 @@ const pieces: Piece[] = [
     break: (_w, pc) => pc.removeTree(LAYOUT.configDir),
     step: "installing the device agent",
     problem: `missing on the device: ${LAYOUT.config}, ${LAYOUT.manifest}, ${LAYOUT.secret}`,
-    action: "linux-amd64, 0 MB uploaded",
+    action: /^linux-amd64, already on the device \(same SHA-256\), nothing sent$/,
   },
   {
     what: "the agent's executable is gone",
     break: (_w, pc) => pc.removeTree("/home/ana/.local/share/meshpilot"),
     step: "installing the device agent",
     problem: `missing on the device: ${LAYOUT.binary}, ${LAYOUT.supervisor}`,
-    action: "linux-amd64, 0 MB uploaded",
+    action: /^linux-amd64, \d+\.\d MB sent \(gzip of \d+\.\d MB\)$/,
   },
   {
     what: "the agent does not answer",

@@ -35,7 +35,7 @@ export type CommandKind = "read" | "change" | "unknown";
 
 interface Trouble {
   when: RegExp;
-  how: "fail" | "hang-after" | "corrupt";
+  how: "fail" | "hang-after" | "corrupt" | "truncate";
   message: string;
   hang?: Hang;
 }
@@ -68,6 +68,7 @@ export class FakeMachine {
   readonly history: Array<{ command: string; kind: CommandKind }> = [];
   readonly unknown: string[] = [];
   private troubles: Trouble[] = [];
+  private corruptUnpack = false;
 
   constructor(spec: MachineSpec) {
     this.host = spec.host;
@@ -102,9 +103,24 @@ export class FakeMachine {
     this.troubles.push({ when, how: "hang-after", message: "", hang });
   }
 
-  /** The next upload arrives with one byte flipped. */
+  /**
+   * The next upload unpacks to bytes with one flipped (a flip on the wire would fail
+   * gzip's CRC; this is what the SHA-256 check after unpacking is there for).
+   */
   corruptNextUpload(): void {
-    this.troubles.push({ when: /cat > .*\.upload/, how: "corrupt", message: "" });
+    this.troubles.push({ when: /gunzip -c > .*\.upload/, how: "corrupt", message: "" });
+  }
+
+  /** The next upload's stream ends half-way (gunzip fails: unexpected end of file). */
+  truncateNextUpload(): void {
+    this.troubles.push({ when: /gunzip -c > .*\.upload/, how: "truncate", message: "" });
+  }
+
+  /** Read once by the upload command: whether the trouble "corrupt" is on this upload. */
+  takeUnpackCorruption(): boolean {
+    const corrupt = this.corruptUnpack;
+    this.corruptUnpack = false;
+    return corrupt;
   }
 
   /** The machine was reinstalled (or something else answers at its address). */
@@ -156,7 +172,8 @@ export class FakeMachine {
     }
     if (trouble?.how === "fail") return { exitCode: 1, stderr: trouble.message };
     let data = input === undefined ? undefined : Buffer.isBuffer(input) ? input : Buffer.from(input);
-    if (trouble?.how === "corrupt" && data) data = Buffer.concat([data.subarray(0, -1), Buffer.from("!")]);
+    this.corruptUnpack = trouble?.how === "corrupt";
+    if (trouble?.how === "truncate" && data) data = data.subarray(0, data.length >> 1);
     const result = known.run(this, command.match(known.pattern)!, data);
     if (trouble?.how === "hang-after") return trouble.hang!.hit();
     return Promise.resolve(result);

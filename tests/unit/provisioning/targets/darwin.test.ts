@@ -11,6 +11,7 @@ import {
   LAUNCHD_LABEL,
 } from "../../../../provisioning/targets/darwin";
 import type { TargetFacts } from "../../../../provisioning/targets/types";
+import { compressedPath } from "../../../../provisioning/wg/agent-install";
 import { LocalShell } from "../../../../provisioning/wg/shell";
 import {
   exerciseAll,
@@ -209,9 +210,9 @@ describe("darwin on a real shell", () => {
     const agentPath = join(tmp, "device-agent");
     writeFileSync(agentPath, "agent bytes");
     const sha256 = createHash("sha256").update("agent bytes").digest("hex");
-    await expect(verified.uploadAgent(shell, layout, { path: agentPath, sha256, bytes: 11 })).resolves.toBe(
-      11,
-    );
+    const agent = { path: agentPath, sha256, bytes: 11 };
+    const sent = await verified.uploadAgent(shell, layout, agent);
+    expect(sent).toBe(statSync(compressedPath(agent)).size);
     await expect(verified.uploadAgent(shell, layout, { path: agentPath, sha256, bytes: 11 })).resolves.toBe(
       0,
     );

@@ -6,6 +6,7 @@ import { UserError } from "../../../../common/errors";
 import { linuxTarget } from "../../../../provisioning/targets/linux";
 import { agentProcessRunning } from "../../../../provisioning/targets/posix";
 import type { TargetFacts } from "../../../../provisioning/targets/types";
+import { compressedPath } from "../../../../provisioning/wg/agent-install";
 import { LocalShell } from "../../../../provisioning/wg/shell";
 import { exerciseAll, factsFor, PathShell, shSyntaxProblem, stub } from "./checks";
 import { answers, FakeShell } from "./fake-shell";
@@ -185,7 +186,9 @@ describe("linux on a real shell", () => {
       bytes: statSync(agentPath).size,
     };
 
-    await expect(linuxTarget.uploadAgent(shell, layout, agent)).resolves.toBe(agent.bytes);
+    // What went over the wire is the gzip (cached next to the executable), not the executable.
+    const sent = await linuxTarget.uploadAgent(shell, layout, agent);
+    expect(sent).toBe(statSync(compressedPath(agent)).size);
     await expect(linuxTarget.uploadAgent(shell, layout, agent)).resolves.toBe(0);
     expect(readFileSync(layout.binary, "utf8")).toBe("#!/bin/sh\nexit 0\n");
     expect(statSync(layout.binary).mode & 0o777).toBe(0o755);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { UserError } from "../../../../common/errors";
 import type { TargetFacts } from "../../../../provisioning/targets/types";
 import {
@@ -205,52 +206,62 @@ describe("windows commands", () => {
     ).resolves.toBe(false);
   });
 
-  test("uploadAgent: nothing sent when the hash matches; else stdin to a file, Get-FileHash, then swapped in", async () => {
+  test("uploadAgent: nothing sent when the hash matches; else a gzip on stdin, unpacked, hashed and swapped in by one script", async () => {
     const agentPath = join(tmp, "device-agent.exe");
-    writeFileSync(agentPath, Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
-    const sha256 = "AB".repeat(32);
-    const agent = { path: agentPath, sha256, bytes: 4 };
+    const exe = Buffer.from([0x4d, 0x5a, 0x00, 0xff]);
+    writeFileSync(agentPath, exe);
+    const agent = { path: agentPath, sha256: "AB".repeat(32), bytes: 4 };
     const layout = verified.layout("C:\\Users\\ana");
 
     const same = winShell([["Get-FileHash", { stdout: `${"ab".repeat(32)}\r\n` }]]);
     await expect(verified.uploadAgent(same, layout, agent)).resolves.toBe(0);
     expect(same.calls).toHaveLength(1);
 
-    const fresh = winShell([
-      ["[Console]::OpenStandardInput()", { stdout: `${"ab".repeat(32)}\r\n` }],
-      ["Get-FileHash", { stdout: "" }],
-    ]);
-    await expect(verified.uploadAgent(fresh, layout, agent)).resolves.toBe(4);
-    expect(fresh.calls[1]!.input).toEqual(Buffer.from([0x4d, 0x5a, 0x00, 0xff]));
+    const fresh = winShell([["Get-FileHash -LiteralPath $bin", { stdout: "" }]]);
+    const sent = await verified.uploadAgent(fresh, layout, agent);
+    expect(fresh.calls).toHaveLength(2);
+    const wire = fresh.calls[1]!.input as Buffer;
+    expect(gunzipSync(wire)).toEqual(exe);
+    expect(sent).toBe(wire.length);
     expect(fresh.calls[1]!.options.timeoutMs).toBe(600_000);
     const upload = script(fresh.commands[1]!);
     expect(upload).toContain("$bin = 'C:\\Users\\ana\\AppData\\Local\\meshpilot\\bin\\device-agent.exe'");
     expect(upload).toContain(
-      "$out = [IO.File]::Open($tmp, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::None)\ntry { $in.CopyTo($out) } finally { $out.Dispose() }",
+      "$in = New-Object IO.Compression.GZipStream([Console]::OpenStandardInput(), [IO.Compression.CompressionMode]::Decompress)\n" +
+        "$out = [IO.File]::Open($tmp, [IO.FileMode]::Create, [IO.FileAccess]::Write, [IO.FileShare]::None)\n" +
+        "try { $in.CopyTo($out) } finally { $out.Dispose(); $in.Dispose() }",
     );
-    expect(upload).toContain("(Get-FileHash -LiteralPath $tmp -Algorithm SHA256).Hash.ToLowerInvariant()");
-    const swap = script(fresh.commands[2]!);
-    expect(swap).toContain("if ([IO.File]::Exists($bin)) { [IO.File]::Move($bin, $old) }");
-    expect(swap).toContain("[IO.File]::Move($bin + '.upload', $bin)");
+    // Checked after unpacking, before the swap; the expected sum in lower case, as Get-FileHash's is made.
+    expect(upload).toContain(
+      `if ((Get-FileHash -LiteralPath $tmp -Algorithm SHA256).Hash.ToLowerInvariant() -ne '${"ab".repeat(32)}') { Remove-Item -LiteralPath $tmp -Force; exit 86 }`,
+    );
+    expect(upload.indexOf("exit 86")).toBeLessThan(upload.indexOf("[IO.File]::Move($tmp, $bin)"));
+    expect(upload).toContain("if ([IO.File]::Exists($bin)) { [IO.File]::Move($bin, $old) }");
   });
 
-  test("uploadAgent: a corrupted transfer is deleted and refused with a sentence", async () => {
+  test("uploadAgent: a transfer that unpacks to the wrong bytes is refused with a sentence; other failures say what failed", async () => {
     const agentPath = join(tmp, "device-agent.exe");
     writeFileSync(agentPath, "MZ");
-    const shell = winShell([["[Console]::OpenStandardInput()", { stdout: `${"00".repeat(32)}\r\n` }]]);
-    await expect(
-      verified.uploadAgent(shell, verified.layout("C:\\Users\\ana"), {
-        path: agentPath,
-        sha256: "ab".repeat(32),
-        bytes: 2,
-      }),
-    ).rejects.toThrow(
+    const agent = { path: agentPath, sha256: "ab".repeat(32), bytes: 2 };
+    const shell = winShell([["GZipStream", { exitCode: 86 }]]);
+    await expect(verified.uploadAgent(shell, verified.layout("C:\\Users\\ana"), agent)).rejects.toThrow(
       new UserError(
         "the agent uploaded to pc9 does not match its checksum — the transfer was corrupted; run the command again",
       ),
     );
-    expect(script(shell.commands[2]!)).toContain("Remove-Item -LiteralPath ($bin + '.upload') -Force");
-    expect(shell.calls).toHaveLength(3);
+    expect(shell.calls).toHaveLength(2);
+    const broken = winShell([
+      [
+        "GZipStream",
+        {
+          exitCode: 1,
+          stderr: 'Exception calling "CopyTo": "The magic number in GZip header is not correct."\r\n',
+        },
+      ],
+    ]);
+    await expect(verified.uploadAgent(broken, verified.layout("C:\\Users\\ana"), agent)).rejects.toThrow(
+      /^uploading the device agent failed on pc9 \(exit 1: Exception calling "CopyTo": "The magic number in GZip header is not correct\."\)$/,
+    );
   });
 
   test("writePrivateFile: the user-only ACL is set on the empty file before the text is written", async () => {
