@@ -1,6 +1,7 @@
 import type { ShellResult } from "../../../../provisioning/wg/shell";
 import { DETECT_SCRIPT, SHELL_PROBE } from "../../../../provisioning/targets/detect";
-import { SUDO } from "../../../../provisioning/targets/posix";
+import { gunzipSync } from "node:zlib";
+import { CHECKSUM_MISMATCH, SUDO } from "../../../../provisioning/targets/posix";
 import { SERVICE_NAME } from "../../../../provisioning/wg/services/render";
 import type { FakeMachine } from "./machine";
 import { parseTunnelConf, sha256 } from "./tunnel-conf";
@@ -199,13 +200,27 @@ export const linuxCommands: MachineCommand[] = [
     },
   },
   {
+    // gzip on stdin, unpacked to W.upload, its SHA-256 matched against a case pattern, moved in.
     what: "upload",
     kind: "change",
-    pattern: shape(`mkdir -p "$(dirname W)" && cat > W && chmod 755 W`),
+    pattern: shape(
+      `mkdir -p "$(dirname W)" && gunzip -c > W && chmod 755 W || { rm -f W; exit 1; }; ` +
+        `case "$(sha256sum W)" in W) mv W W ;; *) rm -f W; exit ${CHECKSUM_MISMATCH} ;; esac`,
+    ),
     run: (m, match, input) => {
-      const path = arg(match, 2);
-      if (!writable(m, path)) return { exitCode: 1, stderr: "Permission denied" };
-      m.write(path, input ?? Buffer.alloc(0), 0o755);
+      const [tmp, expected, bin] = [arg(match, 2), arg(match, 6), arg(match, 8)];
+      if (!writable(m, tmp)) return { exitCode: 1, stderr: "Permission denied" };
+      let data: Buffer;
+      try {
+        data = gunzipSync(input ?? Buffer.alloc(0));
+      } catch {
+        return { exitCode: 1, stderr: "gzip: stdin: unexpected end of file" };
+      }
+      if (m.takeUnpackCorruption()) data = Buffer.concat([data.subarray(0, -1), Buffer.from("!")]);
+      // The case pattern is the expected sum, a space, then *.
+      if (!`${sha256(data)}  ${tmp}`.startsWith(expected.replace(/\*$/, "")))
+        return { exitCode: CHECKSUM_MISMATCH };
+      m.write(bin, data, 0o755);
       return {};
     },
   },
