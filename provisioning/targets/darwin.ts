@@ -19,9 +19,7 @@ import type { AgentLayout, TargetAdapter } from "./types";
  * which must be root; Homebrew refuses root.
  */
 
-/** Flip when issue 17 has installed macOS over SSH for real. */
-const SSH_PUSH_VERIFIED = false;
-
+/** The agent builds there are for macOS (builds.ts); Intel Macs have none yet. */
 const ARCHES = ["arm64"];
 
 /** The launchd label in render.ts's plist. */
@@ -47,14 +45,27 @@ function withHomebrew(shell: Shell, prefix: string): Shell {
   return { where: shell.where, run: (command, options) => shell.run(path + command, options) };
 }
 
+/**
+ * sshd runs a command with the account's login shell, zsh on every Mac since 10.15, and
+ * zsh does not split an unquoted $SUDO ("sudo -n") into words: the shared POSIX commands
+ * would run a program called "sudo -n". So every command goes to `sh` (POSIX) instead.
+ */
+export function posixShell(shell: Shell, sh = "/bin/sh"): Shell {
+  return {
+    where: shell.where,
+    run: (command, options) => shell.run(`exec ${sh} -c ${shellQuote([command])}`, options),
+  };
+}
+
 /** The launchd domain of the login user: gui/<uid> with a desktop session, user/<uid> without one. */
 const DOMAIN = 'd="gui/$(id -u)"; launchctl print "$d" >/dev/null 2>&1 || d="user/$(id -u)"';
 
 export function darwinAdapter(options: {
   arch: string;
-  sshPushVerified: boolean;
   /** Where Homebrew lives when not at its default for `arch` (tests). */
   homebrewPrefix?: string;
+  /** The POSIX shell every command runs in (tests run them under dash and bash too). */
+  sh?: string;
 }): TargetAdapter {
   const prefix = options.homebrewPrefix ?? homebrewPrefix(options.arch);
   const brew = (shell: Shell): Shell => withHomebrew(shell, prefix);
@@ -68,8 +79,6 @@ export function darwinAdapter(options: {
     refusal(facts, device) {
       if (facts.arch !== undefined && !ARCHES.includes(facts.arch))
         return `${device} is macOS on ${facts.arch}, and there is no device agent for that — supported: ${ARCHES.join(", ")}; add it with --via ssh instead`;
-      if (!options.sshPushVerified)
-        return `${device} runs macOS, and enrolling macOS over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment`;
       if (facts.isRoot === false && facts.canSudo === false)
         return `${facts.user ?? "the SSH user"} cannot use sudo without a password on ${device}, and wg-quick needs root there — allow it (NOPASSWD) or connect as an administrator who can`;
       return undefined;
@@ -155,11 +164,32 @@ export function darwinAdapter(options: {
       return result.stdout.split("\n").filter(Boolean);
     },
   };
-  return adapter;
+  return overPosixShell(adapter, (shell) => posixShell(shell, options.sh));
 }
 
-export const darwinTarget = darwinAdapter({ arch: "arm64", sshPushVerified: SSH_PUSH_VERIFIED });
-const darwinAmd64 = darwinAdapter({ arch: "amd64", sshPushVerified: SSH_PUSH_VERIFIED });
+/** The adapter with every method's shell replaced by `wrap(shell)`. */
+function overPosixShell(a: TargetAdapter, wrap: (shell: Shell) => Shell): TargetAdapter {
+  return {
+    ...a,
+    home: (shell, user) => a.home(wrap(shell), user),
+    ensureWireguard: (shell, facts) => a.ensureWireguard(wrap(shell), facts),
+    installTunnelConfig: (shell, ifname, text) => a.installTunnelConfig(wrap(shell), ifname, text),
+    tunnelUp: (shell, ifname, userspace) => a.tunnelUp(wrap(shell), ifname, userspace),
+    removeTunnel: (shell, ifname) => a.removeTunnel(wrap(shell), ifname),
+    tunnelIsUp: (shell, ifname) => a.tunnelIsUp(wrap(shell), ifname),
+    tunnelConfigPresent: (shell, ifname) => a.tunnelConfigPresent(wrap(shell), ifname),
+    uploadAgent: (shell, layout, agent) => a.uploadAgent(wrap(shell), layout, agent),
+    writePrivateFile: (shell, path, text) => a.writePrivateFile(wrap(shell), path, text),
+    installService: (shell, layout, facts) => a.installService(wrap(shell), layout, facts),
+    startAgent: (shell, layout, facts) => a.startAgent(wrap(shell), layout, facts),
+    stopAgent: (shell, layout, facts) => a.stopAgent(wrap(shell), layout, facts),
+    removeAgentFiles: (shell, layout) => a.removeAgentFiles(wrap(shell), layout),
+    missingAgentFiles: (shell, layout) => a.missingAgentFiles(wrap(shell), layout),
+  };
+}
+
+export const darwinTarget = darwinAdapter({ arch: "arm64" });
+const darwinAmd64 = darwinAdapter({ arch: "amd64" });
 
 /**
  * The Mac adapter for an arch: Homebrew's prefix (and so wg-quick's config dir) depends on

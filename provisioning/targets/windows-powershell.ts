@@ -11,10 +11,17 @@ import { mustRun, type RunOptions, type Shell, type ShellResult } from "../wg/sh
 export const POWERSHELL_PREFIX = "powershell -NoProfile -NonInteractive -EncodedCommand ";
 
 /**
- * Every script stops at the first failing cmdlet (exit 1, the error on stderr) and shows
- * no progress bars (which PowerShell would otherwise serialise onto stderr over SSH).
+ * Every script stops at the first failing cmdlet (exit 1, the error on stderr), shows no
+ * progress bars (which PowerShell would otherwise serialise onto stderr over SSH), and
+ * writes UTF-8 without a BOM (the default is the OEM code page, which mangles a name like
+ * José); without a console the encoding cannot be set, hence the try.
  */
-export const PRELUDE = "$ErrorActionPreference = 'Stop'\n$ProgressPreference = 'SilentlyContinue'\n";
+export const PRELUDE = [
+  "$ErrorActionPreference = 'Stop'",
+  "$ProgressPreference = 'SilentlyContinue'",
+  "try { [Console]::OutputEncoding = [Text.UTF8Encoding]::new($false) } catch { }",
+  "",
+].join("\n");
 
 /** cmd.exe refuses command lines over 8191 characters; keep data out of the script (stdin). */
 export const MAX_COMMAND_LINE = 8191;

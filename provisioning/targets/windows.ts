@@ -1,10 +1,10 @@
 import { UserError } from "../../common/errors";
-import { accountHome } from "../account-home";
+import { hasControlCharacter } from "../account-home";
 import { compressedAgent } from "../wg/agent-install";
 import { SERVICE_NAME, windowsTaskXml } from "../wg/services/render";
 import type { Shell } from "../wg/shell";
 import { CHECKSUM_MISMATCH } from "./posix";
-import type { AgentLayout, LocalAgent, TargetAdapter, TargetFacts } from "./types";
+import type { AgentLayout, LocalAgent, TargetAdapter } from "./types";
 import {
   copyStdinTo,
   gunzipStdinTo,
@@ -23,9 +23,7 @@ import {
  * through WireGuard for Windows' tunnel service (wireguard-nt, so no userspace choice).
  */
 
-/** Flip when issue 17 has installed Windows over SSH for real. */
-const SSH_PUSH_VERIFIED = false;
-
+/** The agent builds there are for Windows (builds.ts); ARM64 Windows has none yet. */
 const ARCHES = ["amd64"];
 
 /** The tunnel configs: admin-only, outside WireGuard's own Configurations folder (which it re-encrypts). */
@@ -118,16 +116,45 @@ async function writePrivate(shell: Shell, path: string, input: string | Buffer, 
   await mustRunPowerShell(shell, privateFileScript(path), what, { input });
 }
 
-/** The account the SSH session runs as (DOMAIN\user), for the task's principal. */
-async function currentUser(shell: Shell): Promise<string> {
+/**
+ * The SID of the account the SSH session runs as, for the task's principal: a name like
+ * "ana" can be ambiguous between the machine and a domain, a SID cannot.
+ */
+async function currentSid(shell: Shell): Promise<string> {
   const out = await mustRunPowerShell(
     shell,
-    "[Security.Principal.WindowsIdentity]::GetCurrent().Name",
-    "reading the Windows account name",
+    "[Security.Principal.WindowsIdentity]::GetCurrent().User.Value",
+    "reading the Windows account's SID",
   );
-  const name = outputLines(out)[0];
-  if (!name) throw new UserError(`${shell.where} did not say which Windows account the SSH session runs as`);
-  return name;
+  const sid = outputLines(out)[0];
+  if (!sid || !/^S-1-[0-9-]+$/.test(sid))
+    throw new UserError(`${shell.where} did not say which Windows account the SSH session runs as`);
+  return sid;
+}
+
+/**
+ * The profile folder of the account the SSH session runs as (which is `user`), read by
+ * PowerShell rather than cmd's %USERPROFILE%: cmd would act on a & in the expanded path.
+ */
+async function windowsHome(shell: Shell, user: string): Promise<string> {
+  const out = await mustRunPowerShell(
+    shell,
+    "[Environment]::GetFolderPath('UserProfile')",
+    `reading ${user}'s profile folder`,
+  );
+  const lines = outputLines(out);
+  const home = lines[0] ?? "";
+  if (
+    lines.length !== 1 ||
+    !/^[A-Za-z]:\\/.test(home) ||
+    hasControlCharacter(home) ||
+    /(^|\\)\.\.(\\|$)/.test(home)
+  ) {
+    throw new UserError(
+      `could not read the profile folder of ${user} on ${shell.where} (it answered ${JSON.stringify(out.slice(0, 200))}) — check that the account has a local profile (log on once) and connect again`,
+    );
+  }
+  return home;
 }
 
 /** schtasks /Create wants the XML's bytes to match its declared encoding (UTF-16): LE with a BOM. */
@@ -135,21 +162,19 @@ export function utf16WithBom(text: string): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
 }
 
-export function windowsAdapter(options: { sshPushVerified: boolean }): TargetAdapter {
+export function windowsAdapter(): TargetAdapter {
   const adapter: TargetAdapter = {
     os: "windows",
 
     refusal(facts, device) {
       if (facts.arch !== undefined && !ARCHES.includes(facts.arch))
         return `${device} is Windows on ${facts.arch}, and there is no device agent for that — supported: ${ARCHES.join(", ")}; add it with --via ssh instead`;
-      if (!options.sshPushVerified)
-        return `${device} runs Windows, and enrolling Windows over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment`;
       if (facts.isRoot === false)
-        return `${facts.user || "the SSH user"} is not an elevated administrator on ${device}, and installing WireGuard's tunnel service needs one — connect as an administrator`;
+        return `${facts.user || "the SSH user"} is not an elevated administrator on ${device}, and installing WireGuard's tunnel service needs one — connect as a member of Administrators (OpenSSH gives administrators an elevated session)`;
       return undefined;
     },
 
-    home: (shell, user) => accountHome((command) => shell.run(command), "windows", user),
+    home: windowsHome,
     layout: windowsLayout,
 
     async ensureWireguard(shell) {
@@ -291,9 +316,9 @@ export function windowsAdapter(options: { sshPushVerified: boolean }): TargetAda
 
     writePrivateFile: (shell, path, text) => writePrivate(shell, path, text, `writing ${path}`),
 
-    async installService(shell, layout, facts: TargetFacts) {
-      const user = facts.user || (await currentUser(shell));
-      const xml = windowsTaskXml({ binary: layout.binary, config: layout.config, log: layout.log }, user);
+    async installService(shell, layout) {
+      const sid = await currentSid(shell);
+      const xml = windowsTaskXml({ binary: layout.binary, config: layout.config, log: layout.log }, sid);
       await writePrivate(shell, layout.unit, utf16WithBom(xml), "writing the agent's scheduled task");
     },
 
@@ -343,4 +368,4 @@ export function windowsAdapter(options: { sshPushVerified: boolean }): TargetAda
   return adapter;
 }
 
-export const windowsTarget = windowsAdapter({ sshPushVerified: SSH_PUSH_VERIFIED });
+export const windowsTarget = windowsAdapter();

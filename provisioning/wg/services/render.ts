@@ -54,18 +54,36 @@ export function launchdPlist(paths: ServicePaths): string {
 `;
 }
 
-/** A Windows Task Scheduler task (schtasks /Create /XML): at logon, restarted on failure. */
-export function windowsTaskXml(paths: ServicePaths, user: string): string {
+/**
+ * A Windows Task Scheduler task (schtasks /Create /XML) that keeps the agent running as
+ * `account` (a SID, or DOMAIN\name) whether or not anyone is logged on (S4U: no stored
+ * password, no network credentials — the agent needs neither). Started at boot, and every
+ * minute from registration on: with IgnoreNew that is a no-op while the agent runs and a
+ * restart within a minute when it has exited (RestartOnFailure is documented for a task
+ * that fails, not for a program that exits, so it is not relied on). On battery the
+ * defaults would neither start it nor keep it running.
+ */
+export function windowsTaskXml(paths: ServicePaths, account: string): string {
   const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   return `<?xml version="1.0" encoding="UTF-16"?>
-<Task version="1.4" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo><Description>meshpilot device agent</Description></RegistrationInfo>
-  <Triggers><LogonTrigger><Enabled>true</Enabled><UserId>${esc(user)}</UserId></LogonTrigger></Triggers>
-  <Principals><Principal id="Author"><UserId>${esc(user)}</UserId><LogonType>InteractiveToken</LogonType></Principal></Principals>
+  <Triggers>
+    <BootTrigger><Enabled>true</Enabled></BootTrigger>
+    <TimeTrigger>
+      <Repetition><Interval>PT1M</Interval><StopAtDurationEnd>false</StopAtDurationEnd></Repetition>
+      <StartBoundary>2000-01-01T00:00:00</StartBoundary>
+      <Enabled>true</Enabled>
+    </TimeTrigger>
+  </Triggers>
+  <Principals><Principal id="Author"><UserId>${esc(account)}</UserId><LogonType>S4U</LogonType><RunLevel>LeastPrivilege</RunLevel></Principal></Principals>
   <Settings>
     <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
-    <RestartOnFailure><Interval>PT1M</Interval><Count>999</Count></RestartOnFailure>
+    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+    <StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+    <StartWhenAvailable>true</StartWhenAvailable>
     <ExecutionTimeLimit>PT0S</ExecutionTimeLimit>
+    <RestartOnFailure><Interval>PT1M</Interval><Count>999</Count></RestartOnFailure>
   </Settings>
   <Actions Context="Author"><Exec><Command>${esc(paths.binary)}</Command><Arguments>--config "${esc(paths.config)}"</Arguments></Exec></Actions>
 </Task>

@@ -22,6 +22,7 @@ import {
   xmllintProblem,
   xmlProblem,
 } from "./checks";
+import { unquote } from "../support/shell-words";
 import { answers, FakeShell } from "./fake-shell";
 
 const mac = (over: Partial<TargetFacts> = {}): TargetFacts =>
@@ -34,8 +35,14 @@ const mac = (over: Partial<TargetFacts> = {}): TargetFacts =>
     ...over,
   });
 
-/** The adapter as issue 17 will switch it on. */
-const verified = darwinAdapter({ arch: "arm64", sshPushVerified: true });
+const verified = darwinTarget;
+
+/** The command inside `exec /bin/sh -c '…'`, as the adapter wrote it. */
+const inner = (command: string): string => {
+  const match = /^exec \/bin\/sh -c (.*)$/s.exec(command);
+  return match ? unquote(match[1]!) : command;
+};
+const commandsOf = (shell: FakeShell): string[] => shell.commands.map(inner);
 
 let tmp: string;
 beforeEach(() => {
@@ -64,7 +71,7 @@ describe("darwin layout, home and Homebrew", () => {
     );
     await expect(darwinTarget.home(shell, "root")).resolves.toBe("/var/root");
     await expect(darwinTarget.home(shell, "ana")).resolves.toBe("/Users/ana");
-    expect(shell.commands).toEqual([
+    expect(commandsOf(shell)).toEqual([
       "dscl . -read /Users/root NFSHomeDirectory",
       "dscl . -read /Users/ana NFSHomeDirectory",
     ]);
@@ -81,12 +88,11 @@ describe("darwin layout, home and Homebrew", () => {
 });
 
 describe("darwin refusals", () => {
-  test("over SSH push it is refused for now, with what to do — from --os alone, before connecting", () => {
-    const notYet =
-      "mac1 runs macOS, and enrolling macOS over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment";
-    expect(darwinTarget.refusal({ os: "darwin" }, "mac1")).toBe(notYet);
-    expect(darwinTarget.refusal({ os: "darwin", arch: "arm64" }, "mac1")).toBe(notYet);
-    expect(darwinTarget.refusal(mac({ isRoot: true }), "mac1")).toBe(notYet);
+  test("push is on: --os darwin alone, root, or a sudoer are not refused", () => {
+    expect(darwinTarget.refusal({ os: "darwin" }, "mac1")).toBeUndefined();
+    expect(darwinTarget.refusal({ os: "darwin", arch: "arm64" }, "mac1")).toBeUndefined();
+    expect(darwinTarget.refusal(mac({ isRoot: true, canSudo: true }), "mac1")).toBeUndefined();
+    expect(darwinTarget.refusal(mac({ canSudo: true }), "mac1")).toBeUndefined();
   });
 
   test("an Intel Mac has no agent build: that is said first", () => {
@@ -96,7 +102,7 @@ describe("darwin refusals", () => {
     expect(darwinTargetFor("amd64").refusal({ os: "darwin", arch: "amd64" }, "mac1")).toBe(sentence);
   });
 
-  test("once verified: wg-quick needs root, so a user without passwordless sudo is refused", () => {
+  test("wg-quick needs root, so a user without passwordless sudo is refused", () => {
     expect(verified.refusal(mac({ canSudo: false }), "mac1")).toBe(
       "ana cannot use sudo without a password on mac1, and wg-quick needs root there — allow it (NOPASSWD) or connect as an administrator who can",
     );
@@ -112,10 +118,14 @@ describe("darwin commands", () => {
     const shell = new FakeShell("mac1", answers([["shasum -a 256", { stdout: `${"ab".repeat(32)}  x\n` }]]));
     await exerciseAll(verified, shell, verified.layout(`/Users/o'brien "x" $(touch pwned)`), mac(), agent);
     expect(shell.commands.length).toBeGreaterThan(15);
-    for (const command of shell.commands)
+    for (const command of shell.commands) {
+      // What zsh (the Mac's login shell) is handed: one exec of /bin/sh, the command quoted.
+      expect(command).toMatch(/^exec \/bin\/sh -c '/);
       expect([command, shSyntaxProblem(command)]).toEqual([command, undefined]);
-    expect(shell.commands.some((c) => c.startsWith("shasum -a 256 "))).toBe(true);
-    expect(shell.commands.some((c) => c.includes("sha256sum"))).toBe(false);
+      expect([inner(command), shSyntaxProblem(inner(command))]).toEqual([inner(command), undefined]);
+    }
+    expect(commandsOf(shell).some((c) => c.startsWith("shasum -a 256 "))).toBe(true);
+    expect(commandsOf(shell).some((c) => c.includes("sha256sum"))).toBe(false);
   });
 
   test("ensureWireguard: present per detection, or found once Homebrew is on PATH", async () => {
@@ -124,7 +134,7 @@ describe("darwin commands", () => {
     expect(none.commands).toEqual([]);
     const found = new FakeShell("mac1");
     await expect(verified.ensureWireguard(found, mac())).resolves.toBe("present");
-    expect(found.commands).toEqual([
+    expect(commandsOf(found)).toEqual([
       `PATH=/opt/homebrew/bin:/opt/homebrew/sbin:"$PATH"; export PATH; command -v wg-quick >/dev/null 2>&1 && command -v wireguard-go >/dev/null 2>&1`,
     ]);
   });
@@ -133,11 +143,11 @@ describe("darwin commands", () => {
     const shell = new FakeShell("mac1", answers([["command -v wg-quick", { exitCode: 1 }]]));
     await expect(verified.ensureWireguard(shell, mac())).resolves.toBe("installed");
     const install = shell.calls[2]!;
-    expect(install.command).toBe(
+    expect(inner(install.command)).toBe(
       `PATH=/opt/homebrew/bin:/opt/homebrew/sbin:"$PATH"; export PATH; NONINTERACTIVE=1 brew install wireguard-tools`,
     );
     expect(install.options.timeoutMs).toBe(900_000);
-    expect(shell.commands.join("\n")).not.toMatch(/sudo/);
+    expect(commandsOf(shell).join("\n")).not.toMatch(/sudo/);
   });
 
   test("ensureWireguard: no Homebrew, root, or a failing brew are sentences", async () => {
@@ -176,12 +186,11 @@ describe("darwin commands", () => {
     await verified.tunnelUp(shell, "mp0", undefined);
     await verified.tunnelUp(shell, "mp0", "wireguard-go");
     const wgQuick = "env PATH=/opt/homebrew/bin:/opt/homebrew/sbin:/usr/bin:/bin:/usr/sbin:/sbin wg-quick";
-    expect(shell.commands[0]).toMatch(
-      /^PATH=\/opt\/homebrew\/bin:\/opt\/homebrew\/sbin:"\$PATH"; export PATH; /,
-    );
-    expect(shell.commands[0]!.endsWith(`$SUDO ${wgQuick} up mp0`)).toBe(true);
+    const [up, upUserspace] = commandsOf(shell);
+    expect(up).toMatch(/^PATH=\/opt\/homebrew\/bin:\/opt\/homebrew\/sbin:"\$PATH"; export PATH; /);
+    expect(up!.endsWith(`$SUDO ${wgQuick} up mp0`)).toBe(true);
     expect(
-      shell.commands[1]!.endsWith(
+      upUserspace!.endsWith(
         `$SUDO env WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 ${wgQuick} up mp0`,
       ),
     ).toBe(true);
@@ -191,13 +200,14 @@ describe("darwin commands", () => {
     const shell = new FakeShell("mac1");
     const layout = verified.layout("/Users/o'brien");
     await verified.startAgent(shell, layout, mac());
-    expect(shell.commands[0]).toMatch(
+    const [stop, start] = commandsOf(shell);
+    expect(stop).toMatch(
       /^for d in "gui\/\$\(id -u\)" "user\/\$\(id -u\)"; do launchctl bootout "\$d\/org\.meshpilot\.agent"/,
     );
-    expect(shell.commands[1]).toContain(
+    expect(start).toContain(
       `launchctl bootstrap "$d" '/Users/o'\\''brien/Library/LaunchAgents/org.meshpilot.agent.plist'`,
     );
-    expect(shell.commands[1]).toMatch(/launchctl kickstart "\$d\/org\.meshpilot\.agent"$/);
+    expect(start).toMatch(/launchctl kickstart "\$d\/org\.meshpilot\.agent"$/);
   });
 });
 
@@ -301,7 +311,7 @@ describe("darwin on a real shell", () => {
       "wg-quick",
       `echo "$* impl=\${WG_QUICK_USERSPACE_IMPLEMENTATION:-}" >> '${log}'; if [ "$1" = up ]; then touch '${state}'; else rm -f '${state}'; fi`,
     );
-    const adapter = darwinAdapter({ arch: "arm64", sshPushVerified: true, homebrewPrefix: prefix });
+    const adapter = darwinAdapter({ arch: "arm64", homebrewPrefix: prefix });
     const shell = new LocalShell();
     expect(adapter.tunnelConfigPath("mp0")).toBe(`${prefix}/etc/wireguard/mp0.conf`);
     await expect(adapter.tunnelConfigPresent(shell, "mp0")).resolves.toBe(false);

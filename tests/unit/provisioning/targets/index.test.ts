@@ -28,18 +28,27 @@ describe("adapterFor / pickAdapter", () => {
     });
   });
 
-  test("--os windows / --os darwin are refused before connecting, with what to do", () => {
-    expect(pickAdapter({ os: "windows" }, "pc9")).toEqual({
-      refusal:
-        "pc9 runs Windows, and enrolling Windows over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment",
-    });
-    expect(pickAdapter({ os: "darwin", arch: "arm64" }, "mac1")).toEqual({
-      refusal:
-        "mac1 runs macOS, and enrolling macOS over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment",
-    });
+  test("--os windows / --os darwin get their adapter; an arch with no agent build is refused before connecting", () => {
+    expect(pickAdapter({ os: "windows" }, "pc9")).toEqual({ adapter: windowsTarget });
+    expect(pickAdapter({ os: "darwin", arch: "arm64" }, "mac1")).toEqual({ adapter: darwinTarget });
     expect(pickAdapter({ os: "darwin", arch: "amd64" }, "mac2")).toEqual({
       refusal:
         "mac2 is macOS on amd64, and there is no device agent for that — supported: arm64; add it with --via ssh instead",
+    });
+    expect(pickAdapter({ os: "windows", arch: "arm64" }, "pc8")).toEqual({
+      refusal:
+        "pc8 is Windows on arm64, and there is no device agent for that — supported: amd64; add it with --via ssh instead",
+    });
+  });
+
+  test("detected Windows without elevation, or a Mac without passwordless sudo, is refused with what to do", () => {
+    expect(pickAdapter(factsFor({ os: "windows", isRoot: false, user: "bo" }), "pc9")).toEqual({
+      refusal:
+        "bo is not an elevated administrator on pc9, and installing WireGuard's tunnel service needs one — connect as a member of Administrators (OpenSSH gives administrators an elevated session)",
+    });
+    expect(pickAdapter(factsFor({ os: "darwin", arch: "arm64", canSudo: false }), "mac1")).toEqual({
+      refusal:
+        "ana cannot use sudo without a password on mac1, and wg-quick needs root there — allow it (NOPASSWD) or connect as an administrator who can",
     });
   });
 

@@ -32,14 +32,21 @@ describe("PowerShell -EncodedCommand", () => {
     expect(line).toMatch(/^powershell -NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/]+={0,2}$/);
   });
 
-  test("every script stops on the first error and shows no progress", () => {
-    expect(PRELUDE).toBe("$ErrorActionPreference = 'Stop'\n$ProgressPreference = 'SilentlyContinue'\n");
+  test("every script stops on the first error, shows no progress and writes UTF-8 where it can", () => {
+    expect(PRELUDE).toBe(
+      [
+        "$ErrorActionPreference = 'Stop'",
+        "$ProgressPreference = 'SilentlyContinue'",
+        "try { [Console]::OutputEncoding = [Text.UTF8Encoding]::new($false) } catch { }",
+        "",
+      ].join("\n"),
+    );
     expect(psProblem(PRELUDE)).toBeUndefined();
   });
 
   test("a script too long for cmd.exe's command line is a programming error, not a truncated command", () => {
-    expect(() => powershellCommand("x".repeat(2900))).not.toThrow();
-    expect(powershellCommand("x".repeat(2900)).length).toBeLessThanOrEqual(MAX_COMMAND_LINE);
+    expect(() => powershellCommand("x".repeat(2800))).not.toThrow();
+    expect(powershellCommand("x".repeat(2800)).length).toBeLessThanOrEqual(MAX_COMMAND_LINE);
     expect(() => powershellCommand("x".repeat(3100))).toThrow(/over cmd.exe's 8191 — pass its data on stdin/);
   });
 

@@ -24,7 +24,8 @@ const win = (over: Partial<TargetFacts> = {}): TargetFacts =>
     ...over,
   });
 
-const verified = windowsAdapter({ sshPushVerified: true });
+const verified = windowsAdapter();
+const SID = "S-1-5-21-1004336348-1177238915-682003330-1001";
 
 /** The PowerShell inside a recorded command (the whole command when it is not PowerShell). */
 const script = (command: string): string => scriptOf(command) ?? command;
@@ -59,12 +60,23 @@ describe("windows layout and home", () => {
     expect(windowsTarget.layout).toBe(windowsLayout);
   });
 
-  test("home() is %USERPROFILE% as cmd.exe expands it", async () => {
-    const shell = new FakeShell(
-      "pc9",
-      answers([["cmd /c echo %USERPROFILE%", { stdout: "C:\\Users\\ana\r\n" }]]),
-    );
-    await expect(windowsTarget.home(shell, "ana")).resolves.toBe("C:\\Users\\ana");
+  test("home() is the profile folder as PowerShell reads it (cmd would act on a & in it)", async () => {
+    const shell = winShell([["GetFolderPath('UserProfile')", { stdout: "C:\\Users\\A & B\r\n" }]]);
+    await expect(windowsTarget.home(shell, "ana")).resolves.toBe("C:\\Users\\A & B");
+    expect(scripts(shell)).toEqual(["[Environment]::GetFolderPath('UserProfile')"]);
+    for (const answer of [
+      "",
+      "C:\\a\r\nC:\\b\r\n",
+      "\\\\server\\x\r\n",
+      "C:\\Users\\..\\x\r\n",
+      "%USERPROFILE%\r\n",
+    ]) {
+      await expect(
+        windowsTarget.home(winShell([["GetFolderPath", { stdout: answer }]]), "ana"),
+      ).rejects.toThrow(
+        /^could not read the profile folder of ana on pc9 \(it answered .*\) — check that the account has a local profile/,
+      );
+    }
   });
 
   test("the tunnel config lives in an admin-only folder under %ProgramData%; odd names are refused", () => {
@@ -78,12 +90,10 @@ describe("windows layout and home", () => {
 });
 
 describe("windows refusals", () => {
-  test("over SSH push it is refused for now, with what to do — from --os alone, before connecting", () => {
-    const notYet =
-      "pc9 runs Windows, and enrolling Windows over SSH is not verified yet — add it with --via ssh, or wait for pull enrollment";
-    expect(windowsTarget.refusal({ os: "windows" }, "pc9")).toBe(notYet);
-    expect(windowsTarget.refusal({ os: "windows", arch: "amd64" }, "pc9")).toBe(notYet);
-    expect(windowsTarget.refusal(win(), "pc9")).toBe(notYet);
+  test("push is on: --os windows alone, or an elevated administrator, is not refused", () => {
+    expect(windowsTarget.refusal({ os: "windows" }, "pc9")).toBeUndefined();
+    expect(windowsTarget.refusal({ os: "windows", arch: "amd64" }, "pc9")).toBeUndefined();
+    expect(windowsTarget.refusal(win(), "pc9")).toBeUndefined();
   });
 
   test("ARM Windows has no agent build", () => {
@@ -92,9 +102,9 @@ describe("windows refusals", () => {
     );
   });
 
-  test("once verified: the tunnel service needs an elevated administrator", () => {
+  test("the tunnel service needs an elevated administrator", () => {
     expect(verified.refusal(win({ isRoot: false }), "pc9")).toBe(
-      "ana is not an elevated administrator on pc9, and installing WireGuard's tunnel service needs one — connect as an administrator",
+      "ana is not an elevated administrator on pc9, and installing WireGuard's tunnel service needs one — connect as a member of Administrators (OpenSSH gives administrators an elevated session)",
     );
     expect(verified.refusal(win(), "pc9")).toBeUndefined();
     expect(verified.refusal({ os: "windows", arch: "amd64" }, "pc9")).toBeUndefined();
@@ -105,14 +115,13 @@ describe("windows commands", () => {
   test("every command is one short -EncodedCommand line whose script is balanced and starts with the prelude", async () => {
     const agent = join(tmp, "agent.exe");
     writeFileSync(agent, "MZ");
-    const shell = new FakeShell("pc9", (command) =>
-      command.startsWith("powershell ")
-        ? { stdout: `${"ab".repeat(32)}\r\n` }
-        : { stdout: "C:\\Users\\ana\r\n" },
-    );
+    const shell = winShell([
+      ["GetFolderPath", { stdout: "C:\\Users\\ana\r\n" }],
+      ["User.Value", { stdout: `${SID}\r\n` }],
+      ["", { stdout: `${"ab".repeat(32)}\r\n` }],
+    ]);
     const layout = verified.layout("C:\\Users\\o'brien \u2019x\u2019 [1] $HOME");
-    await exerciseAll(verified, shell, layout, win({ user: "" }), agent); // "" makes installService ask the account
-    await verified.home(shell, "ana");
+    await exerciseAll(verified, shell, layout, win(), agent);
     const powershell = shell.commands.filter((c) => c.startsWith("powershell "));
     expect(powershell.length).toBeGreaterThan(15);
     for (const command of powershell) {
@@ -123,8 +132,9 @@ describe("windows commands", () => {
       ).toBe(script(command));
       expect([script(command), psProblem(PRELUDE + script(command))]).toEqual([script(command), undefined]);
     }
-    // The only other command is accountHome's cmd.exe probe.
-    expect(shell.commands.filter((c) => !c.startsWith("powershell "))).toEqual(["cmd /c echo %USERPROFILE%"]);
+    // Nothing else: no character cmd.exe or PowerShell would act on reaches either of them.
+    expect(shell.commands.filter((c) => !c.startsWith("powershell "))).toEqual([]);
+    for (const command of shell.commands) expect(command).not.toMatch(/['"%^&|<>`$;()]/);
     // Paths reach PowerShell as literals: the quote doubled, $HOME and [1] left alone (-LiteralPath).
     const all = scripts(shell).join("\n");
     expect(all).toContain(
@@ -294,29 +304,31 @@ describe("windows commands", () => {
     );
   });
 
-  test("installService: the task XML, UTF-16LE with a BOM as it declares, for the SSH account", async () => {
+  test("installService: the task XML, UTF-16LE with a BOM as it declares, for the SSH account's SID", async () => {
     const layout = verified.layout("C:\\Users\\ana & <co>");
-    const shell = winShell();
+    const shell = winShell([["User.Value", { stdout: `${SID}\r\n` }]]);
     await verified.installService(shell, layout, win({ user: "ana" }));
-    const bytes = shell.calls[0]!.input as Buffer;
+    expect(script(shell.commands[0]!)).toBe("[Security.Principal.WindowsIdentity]::GetCurrent().User.Value");
+    const bytes = shell.calls[1]!.input as Buffer;
     expect([...bytes.subarray(0, 2)]).toEqual([0xff, 0xfe]);
     const xml = bytes.subarray(2).toString("utf16le");
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-16"?>')).toBe(true);
     expect(xmlProblem(xml)).toBeUndefined();
     expect(xmllintProblem(bytes)).toBeUndefined();
-    expect(xml).toContain("<UserId>ana</UserId>");
+    expect(xml).toContain(`<UserId>${SID}</UserId>`);
     expect(xml).toContain(
       "<Command>C:\\Users\\ana &amp; &lt;co&gt;\\AppData\\Local\\meshpilot\\bin\\device-agent.exe</Command>",
     );
-    expect(script(shell.commands[0]!)).toContain(
+    expect(script(shell.commands[1]!)).toContain(
       `$path = 'C:\\Users\\ana & <co>\\AppData\\Local\\meshpilot\\config\\meshpilot-agent.xml'`,
     );
 
-    const unknown = winShell([["GetCurrent().Name", { stdout: "PC9\\ana\r\n" }]]);
-    await verified.installService(unknown, layout, win({ user: "" }));
-    expect((unknown.calls[1]!.input as Buffer).subarray(2).toString("utf16le")).toContain(
-      "<UserId>PC9\\ana</UserId>",
+    // Anything but a SID is not written into the task.
+    const odd = winShell([["User.Value", { stdout: "PC9\\ana\r\n" }]]);
+    await expect(verified.installService(odd, layout, win())).rejects.toThrow(
+      new UserError("pc9 did not say which Windows account the SSH session runs as"),
     );
+    expect(odd.calls).toHaveLength(1);
     expect(utf16WithBom("a")).toEqual(Buffer.from([0xff, 0xfe, 0x61, 0x00]));
   });
 
