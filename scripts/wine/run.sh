@@ -3,6 +3,6 @@
 #   scripts/wine/run.sh dist/agent/device-agent-windows-amd64.exe --self-test
 set -euo pipefail
 env_lines=$("$(dirname "$0")/setup.sh")
-while IFS='=' read -r key value; do export "$key=$value"; done <<<"$env_lines"
+while read -r line; do export "${line%%=*}=${line#*=}"; done <<<"$env_lines"
 export DISPLAY=
 exec "$WINE" "$@"
