@@ -2,7 +2,7 @@
 # npm run build:agent: the device agent as one self-contained executable per OS/arch, with
 # Bun from the npm registry (devDependency). Cross-compiling fetches each target's Bun
 # runtime from the npm registry the first time; later builds reuse Bun's cache.
-# Writes dist/agent/device-agent-<os>-<arch>[.exe] and dist/agent/SHA256SUMS.
+# Writes dist/agent/device-agent-<os>-<arch>[.exe], their .gz and dist/agent/SHA256SUMS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUN=node_modules/.bin/bun
@@ -30,4 +30,14 @@ for pair in "${targets[@]}"; do
   printf '[build:agent] %-34s %s\n' "$file" "$(du -h "$out/$file" | cut -f1)"
 done
 (cd "$out" && sha256sum device-agent-* > SHA256SUMS)
-printf '[build:agent] 4 executables and SHA256SUMS in %s (%.1f s)\n' "$out" "$(echo "$(date +%s.%N) - $started" | bc)"
+# The gzip that goes over the wire on each add, made once per build rather than per add; the
+# name is the one provisioning/wg/agent-install.ts looks for (<file>.<16 hex of its sha>.gz).
+# Level 1: 110 MB -> 55 MB in ~2 s; level 6 saves 7 % more for 3x the time.
+pids=()
+while read -r sum file; do
+  gz="$out/$file.${sum:0:16}.gz"
+  { gzip -1 -c "$out/$file" > "$gz.tmp" && mv "$gz.tmp" "$gz"; } &
+  pids+=("$!")
+done < "$out/SHA256SUMS"
+for pid in "${pids[@]}"; do wait "$pid"; done # a failed gzip fails the build (set -e)
+printf '[build:agent] 4 executables, their gzips and SHA256SUMS in %s (%.1f s)\n' "$out" "$(echo "$(date +%s.%N) - $started" | bc)"
