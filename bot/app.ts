@@ -24,6 +24,8 @@ import { VoiceHandler } from "./voice/handler";
 import { voiceServiceFrom } from "./voice/service";
 import { buildAgents } from "./agents";
 import { AlertReactions, matrixAlertRoom } from "./alert-reactions";
+import { EnrollServer } from "../enroll/server";
+import { localAgent } from "../provisioning/wg/agent-install";
 import { recoverySentence } from "./recovery";
 
 export interface RunningBot {
@@ -168,6 +170,8 @@ export async function startBot(
     const relation = event.content?.["m.relates_to"] as { event_id?: unknown; key?: unknown } | undefined;
     if (typeof relation?.event_id !== "string" || typeof relation.key !== "string") return;
     agents.onReaction(roomId, event.sender, relation.event_id, relation.key);
+    // …or a peer waiting for an operator's 👍 (enroll.approve_first).
+    services.peerApprovals.onReaction(roomId, event.sender, relation.event_id, relation.key);
     // …and reactions on a health alert act on its incident (🔁 repair, 🔕 silence).
     const { event_id: target, key } = relation;
     runSafely(log, "alert reaction", async () => {
@@ -209,6 +213,8 @@ export async function startBot(
       log,
     });
     await recoverInterruptedRuns(services, alertOperators, log);
+    // After recovery: a link of a run that was rolled back must already be dead.
+    const enroll = await startEnrollServer(config, services, log);
     await agents.declineLeftovers((name) => services.devices.get(name));
     // Alerts need the control room, so the monitor starts only now.
     services.monitor.start();
@@ -217,6 +223,7 @@ export async function startBot(
       botUserId: bot.userId,
       alertsRoomId,
       stop: async () => {
+        await enroll?.stop();
         await services.monitor.stop();
         appservice.stop();
         services.close();
@@ -229,6 +236,27 @@ export async function startBot(
     db.close();
     throw error;
   }
+}
+
+/** The pull enrollment listener, when enroll: and mesh: are configured. */
+async function startEnrollServer(
+  config: Readonly<Config>,
+  services: Services,
+  log: Logger,
+): Promise<EnrollServer | undefined> {
+  const { enroll, mesh } = config;
+  if (!enroll || !mesh) return undefined;
+  const server = new EnrollServer({
+    settings: enroll,
+    enrollments: services.enrollments,
+    rendezvous: services.rendezvous,
+    localAgent: (build) => localAgent(mesh.agent_dir, build),
+    ifname: mesh.interface,
+    log: log.child({ component: "enroll" }),
+  });
+  const port = await server.start();
+  log.info({ bind: enroll.bind_address, port, public_url: enroll.public_url }, "enrollment listener up");
+  return server;
 }
 
 /** A run a crash interrupted is finished from its journal before anything new starts. */

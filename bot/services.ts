@@ -25,11 +25,20 @@ import { repairDevice } from "./alert-reactions";
 import { AuditMirror } from "../capabilities/wg/audit-mirror";
 import { DeviceAuditStore } from "../state/device-audit";
 import { ConfirmCodes } from "./confirm-codes";
+import { PeerApprovals } from "./peer-approvals";
+import type { PullService } from "../provisioning/pull/service";
+import type { EnrollmentStore } from "../provisioning/pull/tokens";
+import type { Rendezvous } from "../provisioning/pull/rendezvous";
 
 export interface Services {
   devices: DeviceStore;
   engine: Engine;
   provisioning: ProvisioningService;
+  /** Pull enrollment: links, the rendezvous the enrollment listener serves, peer approvals. */
+  pull: PullService;
+  enrollments: EnrollmentStore;
+  rendezvous: Rendezvous;
+  peerApprovals: PeerApprovals;
   /** Every lifecycle pipeline by its journal name (add, repair, revoke), for crash recovery. */
   pipelineFor(name: string, data: unknown): Pipeline<unknown> | undefined;
   sshDevices: SshDevices;
@@ -70,16 +79,23 @@ export function buildServices(
     log: log.child({ component: "ssh" }),
   });
   const sshDevices = new SshDevices(devices, pool, join(config.state_dir, "audit"));
-  const { engine, hub, provisioning, revoker, pipelineFor } = buildProvisioning({
-    config,
-    db,
-    devices,
-    hostKeys,
-    matrix,
-    agentHealthy: agentHealthCheck(agentPortOf(config)),
-    closePooled: (target) => pool.close(target),
-    log,
+  const peerApprovals = new PeerApprovals({
+    room: alertRoom,
+    operators: new Set(config.operators),
+    log: log.child({ component: "enroll" }),
   });
+  const { engine, hub, provisioning, revoker, pipelineFor, pull, enrollments, rendezvous } =
+    buildProvisioning({
+      config,
+      db,
+      devices,
+      hostKeys,
+      matrix,
+      agentHealthy: agentHealthCheck(agentPortOf(config)),
+      closePooled: (target) => pool.close(target),
+      askPeerApproval: (request) => peerApprovals.ask(request),
+      log,
+    });
   const health = new HealthStore(db);
   const incidents = new IncidentStore(db);
   const wgAudit = new AuditMirror({ store: new DeviceAuditStore(db) });
@@ -100,7 +116,8 @@ export function buildServices(
     log,
   });
   const table = buildCommandTable({
-    addPc: { provisioning, roomAlias: (device) => matrix.roomAlias(device) },
+    addPc: { provisioning, pull, roomAlias: (device) => matrix.roomAlias(device) },
+    enroll: { pull },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
     health: {
       devices: () => devices.list(),
@@ -127,6 +144,10 @@ export function buildServices(
     devices,
     engine,
     provisioning,
+    pull,
+    enrollments,
+    rendezvous,
+    peerApprovals,
     pipelineFor,
     sshDevices,
     pool,

@@ -188,6 +188,37 @@ export const configSchema = z
         ready_timeout_s: z.number().int().min(5).max(600).default(60),
       })
       .optional(),
+    /**
+     * Pull enrollment (`!add-pc <name> --via pull`): the listener PCs fetch their one-time
+     * script from. TLS by a reverse proxy in front (docs/operations.md) or tls_cert_file and
+     * tls_key_file here.
+     */
+    enroll: z
+      .strictObject({
+        bind_address: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(1).max(65535).default(8448),
+        /** What PCs dial, put in the links: https://enroll.example.org (no path). */
+        public_url: httpUrl,
+        /** How long a link stays usable. */
+        token_ttl_s: z
+          .number()
+          .int()
+          .min(5)
+          .max(7 * 86_400)
+          .default(900),
+        /** Ask an operator (👍) before a new peer is enabled. */
+        approve_first: z.boolean().default(false),
+        /** Requests per minute from one address before 429. */
+        rate_per_minute: z.number().int().min(1).max(100_000).default(30),
+        /** Proxies whose X-Forwarded-For is believed (the reverse proxy's address). */
+        trusted_proxies: z.array(z.string().min(1)).default([]),
+        tls_cert_file: z.string().min(1).optional(),
+        tls_key_file: z.string().min(1).optional(),
+      })
+      .refine((e) => (e.tls_cert_file === undefined) === (e.tls_key_file === undefined), {
+        message: "give both tls_cert_file and tls_key_file, or neither",
+      })
+      .optional(),
     /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
     llm: llmSchema.optional(),
     /**

@@ -16,7 +16,9 @@ stop_pidfile() {
 }
 
 stop_pidfile "$LAB_DIR/synapse/synapse.pid"
-for ns in hub "${PCS[@]}"; do
+stop_pidfile "$LAB_DIR/hosts/$PULL_PC/relay.pid"
+stop_pidfile "$LAB_DIR/hosts/$PULL_PC/holder.pid"
+for ns in hub "${PCS[@]}" "$PULL_PC"; do
   netns_exists "$ns" || continue
   pids=$(ip netns pids "$ns" 2>/dev/null)
   [ -n "$pids" ] && kill $pids 2>/dev/null
@@ -24,7 +26,7 @@ for ns in hub "${PCS[@]}"; do
   pids=$(ip netns pids "$ns" 2>/dev/null)
   [ -n "$pids" ] && kill -9 $pids 2>/dev/null
 done
-for ns in "${PCS[@]}" hub; do
+for ns in "${PCS[@]}" "$PULL_PC" hub; do
   netns_exists "$ns" && ip netns del "$ns"
 done
 ip link show "$ROOT_IF" >/dev/null 2>&1 && ip link del "$ROOT_IF"

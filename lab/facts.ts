@@ -32,6 +32,9 @@ export interface LabFacts {
       home?: string;
       /** pc3: the private /root of a host reached as root. */
       rootHome?: string;
+      /** pc4 (pull): the process holding its private mounts, for nsenter. */
+      holderPid?: string;
+      enrollUrl?: string;
     }
   >;
 }

@@ -22,6 +22,11 @@ ROOT_NETNS="mp-root"
 # pc3 is reached as root (its own private /root), like a Raspberry Pi set up with a root login.
 declare -A PC_IP=([pc1]=192.0.2.11 [pc2]=192.0.2.12 [pc3]=192.0.2.13)
 AS_PORT=9000
+# pc4: a PC behind NAT for pull enrollment — no sshd, no link: only loopback, where the hub's
+# address answers through lab/relay.py (the enrollment port and WireGuard's UDP), so the hub
+# reaches pc4 only through the tunnel pc4 builds. Its holder process keeps its private mounts.
+PULL_PC="pc4"
+ENROLL_PORT=8448
 # The mesh lives only inside the namespaces (the hub's mesh0 and the PCs' tunnels).
 MESH_IF="mesh0"
 MESH_SUBNET="10.42.0.0/24"

@@ -64,6 +64,35 @@ mkdir -p /etc/wireguard
 start_sshd hub "$HUB_LAN_IP" 0
 for pc in "${PCS[@]}"; do start_sshd "$pc" "${PC_IP[$pc]}" 1; done
 
+# --- pc4: the pull-enrollment PC behind "NAT" (no sshd, no route from the hub) -----------
+if ! netns_exists "$PULL_PC"; then
+  ip netns add "$PULL_PC"
+  ip -n "$PULL_PC" link set lo up
+  # The hub's address, on pc4's own loopback: the relay answers there for the hub.
+  ip -n "$PULL_PC" addr add "$HUB_LAN_IP/32" dev lo
+fi
+pull_dir="$LAB_DIR/hosts/$PULL_PC"
+mkdir -p "$pull_dir/home/$ADMIN_USER" "$pull_dir/root" "$pull_dir/etc-wireguard"
+chown "$ADMIN_USER:$ADMIN_USER" "$pull_dir/home/$ADMIN_USER" && chmod 750 "$pull_dir/home/$ADMIN_USER"
+chmod 700 "$pull_dir/root" "$pull_dir/etc-wireguard"
+if ! pid_alive "$pull_dir/holder.pid"; then
+  ip netns exec "$PULL_PC" unshare -m --propagation private sh -c "
+    mount --bind '$pull_dir/home' /home &&
+    mount --bind '$pull_dir/root' /root &&
+    mount --bind '$pull_dir/etc-wireguard' /etc/wireguard &&
+    mkdir -p /run/wireguard && mount -t tmpfs -o mode=755 tmpfs /run/wireguard &&
+    exec sleep infinity" &
+  echo $! > "$pull_dir/holder.pid"
+fi
+if ! pid_alive "$pull_dir/relay.pid"; then
+  python3 "$REPO/lab/relay.py" --listen-ns "$PULL_PC" --connect-ns hub \
+    --tcp "$HUB_LAN_IP:$ENROLL_PORT=$HUB_LAN_IP:$ENROLL_PORT" \
+    --udp-map "$HUB_LAN_IP:$MESH_PORT=$HUB_LAN_IP:$MESH_PORT" > "$pull_dir/relay.log" 2>&1 &
+  echo $! > "$pull_dir/relay.pid"
+  for _ in $(seq 100); do grep -q "relay ready" "$pull_dir/relay.log" && break; sleep 0.1; done
+  grep -q "relay ready" "$pull_dir/relay.log" || die "the relay for $PULL_PC did not start: see $pull_dir/relay.log"
+fi
+
 # known_hosts for the lab's own checks (the bot pins keys itself)
 : > "$LAB_DIR/known_hosts"
 for host in hub "${PCS[@]}"; do
@@ -118,6 +147,10 @@ mesh:
   client_userspace: wireguard-go
   agent_dir: $REPO/dist/agent
   ready_timeout_s: 60
+enroll:
+  bind_address: $HUB_LAN_IP
+  port: $ENROLL_PORT
+  public_url: http://$HUB_LAN_IP:$ENROLL_PORT
 log:
   level: info
 startup:
@@ -246,7 +279,8 @@ cat > "$LAB_DIR/lab.json" <<JSON
     "hub": {"netns": "hub", "ip": "$HUB_LAN_IP", "uplinkIp": "$HUB_UPLINK_IP"},
     "pc1": {"netns": "pc1", "ip": "${PC_IP[pc1]}", "adminUser": "$ADMIN_USER", "home": "$LAB_DIR/hosts/pc1/home"},
     "pc2": {"netns": "pc2", "ip": "${PC_IP[pc2]}", "adminUser": "$ADMIN_USER", "viewerUser": "$VIEWER_USER", "home": "$LAB_DIR/hosts/pc2/home"},
-    "pc3": {"netns": "pc3", "ip": "${PC_IP[pc3]}", "rootHome": "$LAB_DIR/hosts/pc3/root"}
+    "pc3": {"netns": "pc3", "ip": "${PC_IP[pc3]}", "rootHome": "$LAB_DIR/hosts/pc3/root"},
+    "pc4": {"netns": "$PULL_PC", "holderPid": "$pull_dir/holder.pid", "adminUser": "$ADMIN_USER", "home": "$pull_dir/home", "enrollUrl": "http://$HUB_LAN_IP:$ENROLL_PORT"}
   }
 }
 JSON

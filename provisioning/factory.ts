@@ -10,6 +10,10 @@ import { Engine, parseFault, type Pipeline } from "./engine";
 import { Journal } from "./journal";
 import { readPrivateKeyFile } from "./keys-on-disk";
 import type { MatrixProvisioner } from "./ports";
+import { Rendezvous } from "./pull/rendezvous";
+import type { PeerApproval, PullDeps } from "./pull/run";
+import { PullService } from "./pull/service";
+import { EnrollmentStore } from "./pull/tokens";
 import { Revoker } from "./revoke";
 import { ProvisioningService } from "./service";
 import { sshConnector, type Connector } from "./ssh-session";
@@ -49,6 +53,10 @@ export interface ProvisioningParts {
   hub: Hub | undefined;
   provisioning: ProvisioningService;
   revoker: Revoker;
+  /** `--via pull` and `!enroll`; its enrollments and rendezvous are what the enrollment listener serves. */
+  pull: PullService;
+  enrollments: EnrollmentStore;
+  rendezvous: Rendezvous;
   /** Every lifecycle pipeline by its journal name, for crash recovery. */
   pipelineFor: (name: string, data: unknown) => Pipeline<unknown> | undefined;
 }
@@ -66,6 +74,8 @@ export function buildProvisioning(options: {
   closePooled(target: SshTarget): void;
   log: Logger;
   connect?: Connector;
+  /** enroll.approve_first: an operator's 👍 before a pulled PC's peer is enabled. */
+  askPeerApproval?: (request: PeerApproval) => Promise<{ approved: boolean; by: string }>;
 }): ProvisioningParts {
   const { config, db, devices, hostKeys, matrix, log } = options;
   const journal = new Journal(db);
@@ -113,12 +123,39 @@ export function buildProvisioning(options: {
     now: () => new Date(),
     log: log.child({ component: "revoke" }),
   });
+  const enrollments = new EnrollmentStore(db);
+  const rendezvous = new Rendezvous();
+  const enroll = config.enroll;
+  const pullDeps: PullDeps | undefined =
+    wg && enroll
+      ? {
+          ...wg,
+          enrollments,
+          rendezvous,
+          publicUrl: enroll.public_url,
+          approveFirst: enroll.approve_first,
+          askApproval:
+            options.askPeerApproval ??
+            (() => Promise.reject(new Error("enroll.approve_first is set, but nothing can ask an operator"))),
+        }
+      : undefined;
+  const pull = new PullService({
+    engine,
+    devices,
+    pull: pullDeps,
+    ttlS: enroll?.token_ttl_s ?? 900,
+    publicKeyOf: (name) => provisioning.publicKeyOf(name),
+  });
   return {
     journal,
     engine,
     hub,
     provisioning,
     revoker,
-    pipelineFor: (name, data) => provisioning.pipelineFor(name, data) ?? revoker.pipelineFor(name, data),
+    pull,
+    enrollments,
+    rendezvous,
+    pipelineFor: (name, data) =>
+      provisioning.pipelineFor(name, data) ?? pull.pipelineFor(name, data) ?? revoker.pipelineFor(name, data),
   };
 }

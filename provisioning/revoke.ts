@@ -16,6 +16,8 @@ import { installAgentStep } from "./wg/steps/install-agent";
 import { startAgentStep } from "./wg/steps/start-agent";
 import { tunnelStep } from "./wg/steps/tunnel";
 import type { SshTarget } from "../ssh/target";
+import { PULL_PIPELINE, REENROLL_PIPELINE } from "./pull/pipeline";
+import { uninstallPath } from "./pull/stage2";
 
 export const REVOKE_PIPELINES: Record<Backend, string> = { wg: "revoke-wg", ssh: "revoke-ssh" };
 
@@ -49,7 +51,7 @@ export type RevokeResult =
  */
 export function revokePipeline(
   deps: RevokeDeps,
-  data: Pick<RevokeData, "backend" | "retry">,
+  data: Pick<RevokeData, "backend" | "retry" | "pulled">,
 ): Pipeline<RevokeData> {
   const wanted = (steps: Step<RevokeData>[]): Step<RevokeData>[] =>
     data.retry ? steps.filter((s) => s.name === MARK_REVOKED || data.retry!.includes(s.name)) : steps;
@@ -88,23 +90,27 @@ export function revokePipeline(
         hubPeerStep(run),
         (d) => `the hub still has ${d.name}'s peer (${d.publicKey ?? "key unknown"})`,
       ),
-      undoing(
-        "stopping the agent",
-        startAgentStep(run),
-        (d) => `${where(d)}, the agent may still run (service meshpilot-agent as ${d.target.user})`,
-      ),
-      undoing(
-        "removing the agent's files",
-        installAgentStep(run),
-        (d) =>
-          `${where(d)}, the agent's files are still there (${d.facts ? run.layout(d).owned.join(", ") : `under ${home(d)}`})`,
-      ),
-      undoing(
-        "removing the tunnel",
-        tunnelStep(run),
-        (d) =>
-          `${where(d)}, the tunnel config is still there (${d.facts ? run.adapter(d).tunnelConfigPath(ifname) : `/etc/wireguard/${ifname}.conf`})`,
-      ),
+      ...(data.pulled
+        ? [pulledPcStep(run)]
+        : [
+            undoing(
+              "stopping the agent",
+              startAgentStep(run),
+              (d) => `${where(d)}, the agent may still run (service meshpilot-agent as ${d.target.user})`,
+            ),
+            undoing(
+              "removing the agent's files",
+              installAgentStep(run),
+              (d) =>
+                `${where(d)}, the agent's files are still there (${d.facts ? run.layout(d).owned.join(", ") : `under ${home(d)}`})`,
+            ),
+            undoing(
+              "removing the tunnel",
+              tunnelStep(run),
+              (d) =>
+                `${where(d)}, the tunnel config is still there (${d.facts ? run.adapter(d).tunnelConfigPath(ifname) : `/etc/wireguard/${ifname}.conf`})`,
+            ),
+          ]),
       undoing("freeing the mesh IP", allocateStep(run), (d) => `${d.meshIp ?? "the mesh IP"} is still held`),
       closeRoomStep(deps.matrix, deps.now),
       markRevokedStep(deps),
@@ -114,6 +120,27 @@ export function revokePipeline(
 }
 
 const MARK_REVOKED = "marking it revoked";
+
+/**
+ * A PC enrolled by pull cannot be reached by the bot (no SSH; its peer is gone first, so
+ * not over the mesh either): its side is left to its owner, and said so, with the command.
+ */
+function pulledPcStep(run: WgRun): Step<RevokeData> {
+  return {
+    name: "removing the agent and tunnel on the PC",
+    do: (ctx) => {
+      const d = ctx.data;
+      const script = d.facts
+        ? uninstallPath(run.layout(d), d.facts.os)
+        : "the uninstall script under the agent's folder";
+      const how = d.facts?.os === "windows" ? `powershell -File ${script}` : `sudo sh ${script}`;
+      throw new UserError(
+        `${d.name} was enrolled by pull, so the hub cannot reach it; it is cut off from the mesh — to remove the agent and tunnel, run on the PC: ${how}`,
+      );
+    },
+    undo: () => Promise.resolve(),
+  };
+}
 
 /** An add step's undo as a revoke step; a failure names what is left behind, and why. */
 function undoing(name: string, step: Step<RevokeData>, left: (data: RevokeData) => string): Step<RevokeData> {
@@ -244,7 +271,14 @@ export class Revoker {
     };
     const run = this.deps.journal.latestKnown(device.name);
     const added = run ? parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`) : {};
-    return { ...added, ...row, keyFile: added.keyFile ?? this.deps.defaultKeyFile ?? "" };
+    const pulled =
+      run !== undefined && (run.pipeline === PULL_PIPELINE || run.pipeline === REENROLL_PIPELINE);
+    return {
+      ...added,
+      ...row,
+      keyFile: added.keyFile ?? this.deps.defaultKeyFile ?? "",
+      ...(pulled ? { pulled: true } : {}),
+    };
   }
 }
 

@@ -55,12 +55,39 @@ export const sshAddDataSchema = deviceRunDataSchema.extend({
 });
 export type SshAddData = z.infer<typeof sshAddDataSchema>;
 
+/**
+ * An add (or re-enrollment) by pull: the PC ran a one-time link. No SSH target — the bot
+ * never connects to the PC; it learns the PC's facts and public key from its hello.
+ */
+export const pullAddDataSchema = z.object({
+  name: z.string(),
+  claimed: z.boolean().optional(),
+  roomId: z.string().optional(),
+  pulled: z.literal(true),
+  by: z.string(),
+  os: z.string(),
+  arch: z.string(),
+  tokenHash: z.string(),
+  expiresAt: z.number(),
+  machineId: z.string().optional(),
+  address: z.string().optional(),
+  facts: targetFactsSchema.optional(),
+  meshIp: z.string().optional(),
+  publicKey: z.string().optional(),
+  /** Re-enrollment: the peer it replaces. */
+  previousPublicKey: z.string().optional(),
+  approvedBy: z.string().optional(),
+});
+export type PullAddData = z.infer<typeof pullAddDataSchema>;
+
 /** A revoke: the device as its last add left it, who asked, and (wg) what the add learned. */
 export const revokeDataSchema = wgAddDataSchema.extend({
   by: z.string(),
   backend: z.enum(["wg", "ssh"]),
   /** A second revoke of a revoked device runs only the steps the first could not do. */
   retry: z.array(z.string()).optional(),
+  /** Enrolled by pull: nothing on the PC can be reached from the bot. */
+  pulled: z.boolean().optional(),
 });
 export type RevokeData = z.infer<typeof revokeDataSchema>;
 

@@ -201,4 +201,27 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       );
     `);
   },
+  (db) => {
+    // Pull enrollment links (provisioning/pull/tokens.ts): only a token's SHA-256 is kept.
+    // One row per link; a link is single use (pending → used by one machine, or cancelled,
+    // or expired), bound to a device name, an OS/arch and the manifest profile.
+    db.exec(`
+      CREATE TABLE enrollments (
+        token_hash TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        os TEXT NOT NULL,
+        arch TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'used', 'cancelled', 'expired')),
+        used_at INTEGER,
+        machine_id TEXT,
+        public_key TEXT,
+        address TEXT
+      );
+      CREATE INDEX enrollments_name ON enrollments (name, status);
+    `);
+  },
 ];

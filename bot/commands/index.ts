@@ -1,5 +1,6 @@
 import { addPcCommand, type AddPcDeps } from "./add-pc";
 import { auditCommand, type AuditDeps } from "./audit";
+import { enrollCommand, type EnrollDeps } from "./enroll";
 import { healthCommand, type HealthDeps } from "./health";
 import { helpCommand } from "./help";
 import { revokeCommand, type RevokeDeps } from "./revoke";
@@ -9,6 +10,7 @@ import { createCommandTable, type CommandTable } from "./table";
 export interface CommandDeps {
   addPc: AddPcDeps;
   audit: AuditDeps;
+  enroll: EnrollDeps;
   health: HealthDeps;
   revoke: RevokeDeps;
 }
@@ -18,6 +20,7 @@ export function buildCommandTable(deps: CommandDeps): CommandTable {
   const table: CommandTable = createCommandTable([
     helpCommand(() => table),
     addPcCommand(deps.addPc),
+    enrollCommand(deps.enroll),
     auditCommand(deps.audit),
     healthCommand(deps.health),
     healthCommand(deps.health, "devices"),

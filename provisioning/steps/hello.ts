@@ -1,10 +1,11 @@
 import type { DeviceStore, DeviceUpdate } from "../../state/devices";
 import type { Step } from "../engine";
 import type { MatrixProvisioner } from "../ports";
-import type { DeviceRunData } from "../run-data";
+import type { SshTarget } from "../../ssh/target";
 
 /** The last step of an add: the device row marked live with what the run learned, and the agent's hello. */
-export function helloStep<D extends DeviceRunData>(
+/** A pulled device has no SSH target: its row keeps none. */
+export function helloStep<D extends { name: string; roomId?: string | undefined; target?: SshTarget }>(
   devices: DeviceStore,
   matrix: MatrixProvisioner,
   live: (data: D) => DeviceUpdate,
@@ -14,9 +15,9 @@ export function helloStep<D extends DeviceRunData>(
     name: "saying hello",
     do: async (ctx) => {
       devices.update(ctx.data.name, {
-        ssh_user: ctx.data.target.user,
-        ssh_host: ctx.data.target.host,
-        ssh_port: ctx.data.target.port,
+        ssh_user: ctx.data.target?.user ?? null,
+        ssh_host: ctx.data.target?.host ?? null,
+        ssh_port: ctx.data.target?.port ?? null,
         ...live(ctx.data),
         status: "live",
         agent_user_id: matrix.agentUserId(ctx.data.name),

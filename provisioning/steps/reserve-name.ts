@@ -1,10 +1,12 @@
 import { UserError } from "../../common/errors";
 import type { Backend, DeviceStore } from "../../state/devices";
 import type { Step } from "../engine";
-import type { DeviceRunData } from "../run-data";
 
 /** Step 1 of every add: hold the name (a row in devices), or say who has it. */
-export function reserveNameStep<D extends DeviceRunData>(devices: DeviceStore, backend: Backend): Step<D> {
+export function reserveNameStep<D extends { name: string; claimed?: boolean | undefined }>(
+  devices: DeviceStore,
+  backend: Backend,
+): Step<D> {
   return {
     name: "reserving the name",
     do: (ctx) => {

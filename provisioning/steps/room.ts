@@ -3,7 +3,7 @@ import type { MatrixProvisioner } from "../ports";
 import type { DeviceRunData } from "../run-data";
 
 /** The agent user and #device-<name>, with the operators invited. */
-export function agentRoomStep<D extends DeviceRunData>(
+export function agentRoomStep<D extends { name: string; roomId?: string | undefined }>(
   matrix: MatrixProvisioner,
   topic: (data: D) => string,
 ): Step<D> {

@@ -16,7 +16,8 @@ import {
 } from "./posix";
 import type { AgentLayout, TargetAdapter, TargetFacts } from "./types";
 
-const INSTALL: Partial<Record<TargetFacts["packageManager"], string>> = {
+/** How each package manager installs WireGuard's tools (also in the pull script). */
+export const LINUX_WG_INSTALL: Partial<Record<TargetFacts["packageManager"], string>> = {
   "apt-get": "$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y wireguard-tools",
   dnf: "$SUDO dnf install -y wireguard-tools",
   pacman: "$SUDO pacman -S --noconfirm wireguard-tools",
@@ -43,7 +44,7 @@ export const linuxTarget: TargetAdapter = {
 
   async ensureWireguard(shell, facts) {
     if (facts.hasWgQuick) return "present";
-    const install = INSTALL[facts.packageManager];
+    const install = LINUX_WG_INSTALL[facts.packageManager];
     if (!install) {
       throw new UserError(
         `WireGuard is not installed on ${shell.where} and no package manager was found (apt-get, dnf, pacman, apk) — install wireguard-tools there and run the command again`,

@@ -1,7 +1,8 @@
 import type { WgPresharedKey, WgPrivateKey, WgPublicKey } from "./keys";
 
 export interface ClientTunnel {
-  privateKey: WgPrivateKey;
+  /** A pull script carries a slot the PC fills in: the key never leaves it. */
+  privateKey: Pick<WgPrivateKey, "reveal">;
   meshIp: string;
   hubPublicKey: WgPublicKey;
   presharedKey: WgPresharedKey;

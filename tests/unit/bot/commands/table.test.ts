@@ -31,6 +31,7 @@ describe("the command table", () => {
     expect(table.commands.map((c) => c.name)).toEqual([
       "help",
       "add-pc",
+      "enroll",
       "audit",
       "health",
       "devices",
