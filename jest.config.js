@@ -15,7 +15,7 @@ module.exports = {
       testMatch: ["<rootDir>/tests/e2e/**/*.test.ts"],
       slowTestThreshold: 60,
       // Real processes on a machine that may be busy: a test without its own limit gets 2 min, not 5 s.
-      testTimeout: 120_000,
+      setupFilesAfterEnv: ["<rootDir>/tests/e2e/support/timeout.ts"],
     },
   ],
 };
