@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench:<name>: installs what is missing, brings the lab up, runs bench/<name> in the hub namespace.
+# npm run bench:<name> [-- ARGS]: installs what is missing, brings the lab up, runs bench/<name> ARGS in the hub namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:?usage: scripts/bench.sh <name>}"
@@ -10,4 +10,4 @@ npm run -s build
 npm run -s build:agent >/dev/null
 bash lab/up.sh >/dev/null
 # Benchmarks that talk to lab hosts run where the bot runs: inside the hub namespace.
-exec ip netns exec hub node "dist/bench/$name.js"
+exec ip netns exec hub node "dist/bench/$name.js" "${@:2}"
