@@ -33,6 +33,7 @@ export const targetFactsSchema = z.object({
   packageManager: z.enum(["apt-get", "dnf", "pacman", "apk", "brew", "winget", "none"]),
   hasWgQuick: z.boolean(),
   canSudo: z.boolean(),
+  sid: z.string().optional(),
 });
 
 export const wgAddDataSchema = deviceRunDataSchema.extend({

@@ -59,18 +59,32 @@ export class PsScriptShell implements Shell, ScriptLines {
   ) {}
 
   run(command: string, options: RunOptions = {}): Promise<ShellResult> {
-    const input = textInput(options);
     const what = `step ${this.lines.length + 1}`;
     const check = `if ($LASTEXITCODE -ne 0) { Fail-Enroll '${what}' }`;
-    if (input === undefined) {
+    if (options.input === undefined) {
       this.lines.push(`${command}\n${check}`);
       return Promise.resolve(OK);
     }
-    if (/^'@/m.test(input)) throw new Error("the text cannot go into a PowerShell here-string");
-    let feed = `@'\n${input.replace(/\n$/, "")}\n'@`;
-    for (const [key, value] of Object.entries(this.placeholders))
-      if (input.includes(key)) feed = `(${feed}).Replace('${key}', ${value})`;
-    this.lines.push(`${feed} | ${command}\n${check}`);
+    if (typeof options.input !== "string" && !Buffer.isBuffer(options.input))
+      throw new Error("a script cannot carry a stream — the PC downloads the executable instead");
+    // PowerShell 5 re-encodes what it pipes into a native command, so the bytes go into a
+    // file and cmd.exe's < hands them over unchanged (a UTF-16 task XML stays UTF-16).
+    const bytes = Buffer.isBuffer(options.input) ? options.input : Buffer.from(options.input, "utf8");
+    const b64 = bytes.toString("base64");
+    const filled = Object.entries(this.placeholders).filter(([key]) => bytes.includes(key));
+    const write = filled.length
+      ? `[IO.File]::WriteAllText($mpIn, [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${b64}'))${filled.map(([k, v]) => `.Replace('${k}', ${v})`).join("")})`
+      : `[IO.File]::WriteAllBytes($mpIn, [Convert]::FromBase64String('${b64}'))`;
+    if (/[&|<>^%"']/.test(command)) throw new Error("the command cannot go through cmd.exe unquoted");
+    this.lines.push(
+      [
+        "$mpIn = [IO.Path]::GetTempFileName()",
+        write,
+        `cmd /c ('${command} < "{0}"' -f $mpIn)`,
+        "$mpCode = $LASTEXITCODE; Remove-Item $mpIn",
+        `if ($mpCode -ne 0) { Fail-Enroll '${what}' }`,
+      ].join("\n"),
+    );
     return Promise.resolve(OK);
   }
 }

@@ -123,7 +123,7 @@ $guid = (Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Cryptography').MachineGui
 $sha = [Security.Cryptography.SHA256]::Create()
 $mid = -join ($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes($guid)) | ForEach-Object { $_.ToString('x2') })
 $os = Get-CimInstance Win32_OperatingSystem
-$facts = "os=windows\`narch=$arch\`npretty=$($os.Caption) $($os.Version)\`nhome=$env:USERPROFILE\`nuser=$env:USERNAME\`nuid=admin\`ninit=schtasks\`npm=winget\`nsudo=yes"
+$facts = "os=windows\`narch=$arch\`npretty=$($os.Caption) $($os.Version)\`nhome=$env:USERPROFILE\`nuser=$env:USERNAME\`nuid=admin\`ninit=schtasks\`npm=winget\`nsudo=yes\`nsid=$($me.User.Value)"
 Write-Host "meshpilot: asking the hub to enroll $MpName (the private key stays on this PC)"
 try {
   $answer = Invoke-WebRequest -UseBasicParsing -Method Post -Uri $MpUrl -TimeoutSec 900 -Body @{ public_key = $pub; machine_id = $mid; facts = $facts }

@@ -265,5 +265,6 @@ export function factsFromHello(text: string): TargetFacts | undefined {
     // The enrollment script installed WireGuard's tools, and runs the root parts itself.
     hasWgQuick: true,
     canSudo: true,
+    ...(/^S-1-[0-9-]+$/.test(f.get("sid") ?? "") ? { sid: f.get("sid")! } : {}),
   };
 }

@@ -19,6 +19,8 @@ export interface TargetFacts {
   hasWgQuick: boolean;
   /** Can become root without a password (sudo -n); true for root itself. */
   canSudo: boolean;
+  /** Windows: the account's SID, when the PC said it (a pull); push asks the session. */
+  sid?: string;
 }
 
 /** Where the agent lives on a device: all under the login user's home, nothing system-wide. */

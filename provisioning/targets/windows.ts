@@ -316,8 +316,9 @@ export function windowsAdapter(): TargetAdapter {
 
     writePrivateFile: (shell, path, text) => writePrivate(shell, path, text, `writing ${path}`),
 
-    async installService(shell, layout) {
-      const sid = await currentSid(shell);
+    async installService(shell, layout, facts) {
+      // A pulled PC said its SID in its hello: a script cannot read the session's.
+      const sid = facts.sid ?? (await currentSid(shell));
       const xml = windowsTaskXml({ binary: layout.binary, config: layout.config, log: layout.log }, sid);
       await writePrivate(shell, layout.unit, utf16WithBom(xml), "writing the agent's scheduled task");
     },
