@@ -108,7 +108,9 @@ async function runPull(
       `${prepared.reenroll ? `${name} is enrolled already: this link enrolls it again (new key, same IP, same room).` : `To add ${name}, run this ${where} within ${minutes} min (it works once):`}\n${prepared.command}`,
     ),
   );
-  const checklist = new RunChecklist(`${prepared.reenroll ? "enrolling again" : "adding"} ${name} (pull)`);
+  const checklist = new RunChecklist(
+    prepared.reenroll ? `enrolling ${name} again (pull)` : `adding ${name} (pull)`,
+  );
   const progress = await ctx.startProgress(checklist.render());
   const result = await prepared.execute((event) => {
     checklist.apply(event);

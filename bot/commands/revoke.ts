@@ -84,9 +84,11 @@ export function revokeCommand(deps: RevokeDeps): Command {
       }
       deps.onRevoked(name);
       const done = result.done.length ? result.done.join(", ") : "nothing else to remove";
+      const next = selfEnrolled(device)
+        ? `Once it is removed there, !revoke ${name} --forget drops the record.`
+        : `Run !revoke ${name} again when it is reachable to clean that up, or !revoke ${name} --forget to drop the record and clean it by hand.`;
       const text = result.left.length
-        ? `⚠ ${name} revoked on the hub and the bot (${done}), but this is left:\n${result.left.map((l) => `- ${l}`).join("\n")}\n` +
-          `Run !revoke ${name} again when it is reachable to clean that up, or !revoke ${name} --forget to drop the record and clean it by hand.`
+        ? `⚠ ${name} revoked on the hub and the bot (${done}), but this is left:\n${result.left.map((l) => `- ${l}`).join("\n")}\n${next}`
         : `✓ ${name} revoked: ${done}.`;
       await ctx.tell(plain(text));
     },
@@ -94,6 +96,11 @@ export function revokeCommand(deps: RevokeDeps): Command {
 }
 
 /** What the confirmed command will do, before the code is asked for. */
+/** A WireGuard device with no SSH address enrolled itself (pull, bundle): the hub cannot reach it. */
+function selfEnrolled(device: Device): boolean {
+  return device.backend === "wg" && device.ssh_host === null;
+}
+
 function intent(device: Device, leftovers: StepResult[], forget: boolean): string {
   const name = device.name;
   if (forget)
@@ -101,9 +108,11 @@ function intent(device: Device, leftovers: StepResult[], forget: boolean): strin
   if (leftovers.length > 0)
     return `${name} is revoked, but an earlier revoke left this: ${leftovers.map((l) => l.step).join(", ")}. Revoking again retries only that.`;
   const what =
-    device.backend === "wg"
-      ? `its hub peer, its agent (service and files) and WireGuard config on the device, mesh IP ${device.mesh_ip ?? "?"}`
-      : "its SSH connection (nothing is installed on the host)";
+    device.backend === "ssh"
+      ? "its SSH connection (nothing is installed on the host)"
+      : selfEnrolled(device)
+        ? `its hub peer (the PC is cut off at once) and mesh IP ${device.mesh_ip ?? "?"}; the hub cannot reach the PC, so you will be given the command that removes the agent and tunnel there`
+        : `its hub peer, its agent (service and files) and WireGuard config on the device, mesh IP ${device.mesh_ip ?? "?"}`;
   return `Revoking ${name} removes ${what} and closes its room.`;
 }
 
