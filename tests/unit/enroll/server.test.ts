@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import pino from "pino";
 import { EnrollServer } from "../../../enroll/server";
 import { Rendezvous } from "../../../provisioning/pull/rendezvous";
-import { EnrollmentStore } from "../../../provisioning/pull/tokens";
+import { EnrollmentStore, hashToken } from "../../../provisioning/pull/tokens";
 import { openDatabase } from "../../../state/db";
 import { BOT_MIGRATIONS } from "../../../state/migrations";
 
@@ -15,7 +17,11 @@ const MACHINE = "ab".repeat(32);
 const FACTS =
   "os=linux\narch=x86_64\npretty=Debian 12\nhome=/home/lucas\nuser=lucas\nuid=1000\ninit=none\npm=apt-get\n";
 
-async function world(ratePerMinute = 1000) {
+async function world(
+  ratePerMinute = 1000,
+  tls: { tls_cert_file?: string; tls_key_file?: string } = {},
+  lines: string[] = [],
+) {
   const dir = mkdtempSync(join(tmpdir(), "mp-enroll-"));
   const agentBytes = Buffer.from("not really an executable, but real bytes ".repeat(1000));
   const agentPath = join(dir, "device-agent-linux-amd64");
@@ -30,15 +36,16 @@ async function world(ratePerMinute = 1000) {
       public_url: "http://pub.example",
       rate_per_minute: ratePerMinute,
       trusted_proxies: [],
+      ...tls,
     },
     enrollments,
     rendezvous,
     localAgent: () => ({ path: agentPath, sha256, bytes: agentBytes.length }),
     ifname: "mesh0",
-    log: pino({ level: "silent" }),
+    log: pino({ level: "info" }, { write: (line: string) => void lines.push(line) }),
   });
   const port = await server.start();
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${tls.tls_cert_file ? "https" : "http"}://127.0.0.1:${port}`;
   const link = (os = "linux") => {
     const { token, enrollment } = enrollments.create({
       name: "pc5",
@@ -171,5 +178,51 @@ describe("the enrollment listener", () => {
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await fetch(url)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
+});
+
+describe("the enrollment listener, served with its own certificate", () => {
+  test("HTTPS with tls_cert_file/tls_key_file; every request is logged with the link's hash prefix, never the token", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mp-enroll-tls-"));
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    const lines: string[] = [];
+    const w = (current = await world(1000, { tls_cert_file: cert, tls_key_file: key }, lines));
+    const { token, url } = w.link();
+    const body = await new Promise<string>((resolve, reject) => {
+      httpsGet(url, { ca: readFileSync(cert) }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(text));
+      }).on("error", reject);
+    });
+    expect(body).toContain("wg genkey");
+    const logged = lines.join("");
+    expect(logged).toContain('"msg":"enrollment request"');
+    expect(logged).toContain(hashToken(token).slice(0, 8));
+    expect(logged).not.toContain(token);
   });
 });
