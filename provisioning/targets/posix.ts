@@ -40,8 +40,10 @@ export const CHECKSUM_MISMATCH = 86;
 
 /**
  * Uploads the executable unless the same one is there; `sha256` is the target's hashing
- * command. The gzip goes over the channel and is unpacked, checked and moved into place
- * by one command (one SSH exec instead of three). Returns the bytes sent.
+ * command. The gzip goes over the channel and one command unpacks it, hashes the unpacked
+ * bytes as they are written (tee: no second read of 110 MB, which took ~0.3 s), checks
+ * the file's length (a failed write) and the hash, and moves it into place — one SSH exec
+ * instead of three. Returns the bytes sent.
  */
 export async function uploadAgent(
   shell: Shell,
@@ -55,8 +57,8 @@ export async function uploadAgent(
   const gz = await compressedAgent(agent);
   const tmp = shellQuote([`${layout.binary}.upload`]);
   const result = await shell.run(
-    `mkdir -p "$(dirname ${bin})" && gunzip -c > ${tmp} && chmod 755 ${tmp} || { rm -f ${tmp}; exit 1; }; ` +
-      `case "$(${sha256} ${tmp})" in ${shellQuote([`${agent.sha256} `])}*) mv ${tmp} ${bin} ;; *) rm -f ${tmp}; exit ${CHECKSUM_MISMATCH} ;; esac`,
+    `mkdir -p "$(dirname ${bin})" && sum=$(gunzip -c | tee ${tmp} | ${sha256}) && [ $(wc -c < ${tmp}) = ${agent.bytes} ] || { rm -f ${tmp}; exit 1; }; ` +
+      `case "$sum" in ${shellQuote([`${agent.sha256} `])}*) chmod 755 ${tmp} && mv ${tmp} ${bin} || { rm -f ${tmp}; exit 1; } ;; *) rm -f ${tmp}; exit ${CHECKSUM_MISMATCH} ;; esac`,
     { input: gz.open(), timeoutMs: 600_000 },
   );
   if (result.exitCode === CHECKSUM_MISMATCH)

@@ -200,16 +200,16 @@ export const linuxCommands: MachineCommand[] = [
     },
   },
   {
-    // gzip on stdin, unpacked to W.upload, its SHA-256 matched against a case pattern, moved in.
+    // gzip on stdin, unpacked through tee into W.upload and hashed on the way, length and sum checked, moved in.
     what: "upload",
     kind: "change",
     pattern: shape(
-      `mkdir -p "$(dirname W)" && gunzip -c > W && chmod 755 W || { rm -f W; exit 1; }; ` +
-        `case "$(sha256sum W)" in W) mv W W ;; *) rm -f W; exit ${CHECKSUM_MISMATCH} ;; esac`,
+      `mkdir -p "$(dirname W)" && sum=$(gunzip -c | tee W | sha256sum) && [ $(wc -c < W) = W ] || { rm -f W; exit 1; }; ` +
+        `case "$sum" in W) chmod 755 W && mv W W || { rm -f W; exit 1; } ;; *) rm -f W; exit ${CHECKSUM_MISMATCH} ;; esac`,
     ),
     run: (m, match, input) => {
-      const [tmp, expected, bin] = [arg(match, 2), arg(match, 6), arg(match, 8)];
-      if (!writable(m, tmp)) return { exitCode: 1, stderr: "Permission denied" };
+      const [tmp, size, expected, bin] = [arg(match, 2), Number(arg(match, 4)), arg(match, 6), arg(match, 9)];
+      if (!writable(m, tmp)) return { exitCode: 1, stderr: `tee: ${tmp}: Permission denied` };
       let data: Buffer;
       try {
         data = gunzipSync(input ?? Buffer.alloc(0));
@@ -217,8 +217,9 @@ export const linuxCommands: MachineCommand[] = [
         return { exitCode: 1, stderr: "gzip: stdin: unexpected end of file" };
       }
       if (m.takeUnpackCorruption()) data = Buffer.concat([data.subarray(0, -1), Buffer.from("!")]);
-      // The case pattern is the expected sum, a space, then *.
-      if (!`${sha256(data)}  ${tmp}`.startsWith(expected.replace(/\*$/, "")))
+      if (data.length !== size) return { exitCode: 1 };
+      // The case pattern is the expected sum, a space, then *; sha256sum of stdin prints "<sum>  -".
+      if (!`${sha256(data)}  -`.startsWith(expected.replace(/\*$/, "")))
         return { exitCode: CHECKSUM_MISMATCH };
       m.write(bin, data, 0o755);
       return {};

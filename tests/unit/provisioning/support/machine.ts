@@ -108,12 +108,12 @@ export class FakeMachine {
    * gzip's CRC; this is what the SHA-256 check after unpacking is there for).
    */
   corruptNextUpload(): void {
-    this.troubles.push({ when: /gunzip -c > .*\.upload/, how: "corrupt", message: "" });
+    this.troubles.push({ when: /gunzip -c \| tee \S+\.upload/, how: "corrupt", message: "" });
   }
 
   /** The next upload's stream ends half-way (gunzip fails: unexpected end of file). */
   truncateNextUpload(): void {
-    this.troubles.push({ when: /gunzip -c > .*\.upload/, how: "truncate", message: "" });
+    this.troubles.push({ when: /gunzip -c \| tee \S+\.upload/, how: "truncate", message: "" });
   }
 
   /** Read once by the upload command: whether the trouble "corrupt" is on this upload. */
