@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, loadSecrets } from "../config/load";
 import type { startBot as StartBot } from "../bot/app";
 import { StartupError } from "../bot/homeserver";
 import { buildRegistration, registrationYaml } from "../bot/registration";
+import { BUNDLE_USAGE, runBundle } from "./bundle";
 import { DOCTOR_USAGE, runDoctor } from "./doctor";
 import { INIT_USAGE, runInit } from "./init";
 
@@ -15,7 +16,8 @@ commands:
   start          run the bot (the appservice listener and everything behind it)
   registration   print the appservice registration YAML for the homeserver
   check-config   validate the config file and exit
-  doctor         check the config and everything it points at, with a fix for each problem`;
+  doctor         check the config and everything it points at, with a fix for each problem
+  bundle         an install archive for a PC that cannot reach the hub's listener (meshpilot bundle --help)`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -25,6 +27,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // init makes the config, so it takes its own flags rather than --config.
   if (command === "init") return rest.includes("--help") ? (console.log(INIT_USAGE), 0) : runInit(rest);
+  // bundle reads its own flags (--config among them) and runs one journaled run, not the bot.
+  if (command === "bundle") return rest.includes("--help") ? (console.log(BUNDLE_USAGE), 0) : runBundle(rest);
   const configIndex = rest.indexOf("--config");
   const configFile = configIndex >= 0 ? rest[configIndex + 1] : undefined;
   if (!["start", "registration", "check-config", "doctor"].includes(command)) {

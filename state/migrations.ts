@@ -224,4 +224,14 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX enrollments_name ON enrollments (name, status);
     `);
   },
+  (db) => {
+    // Bundles (meshpilot bundle): an enrollment the hub made itself, key pair and all, for a
+    // PC that cannot reach the listener. kind tells a bundle from a link; a bundle's token is
+    // random and never shown (its hash keeps the primary key), and its public_key is set at
+    // once: the bot finishes the bundle when that key's first handshake reaches the hub.
+    db.exec(`
+      ALTER TABLE enrollments ADD COLUMN kind TEXT NOT NULL DEFAULT 'link' CHECK (kind IN ('link', 'bundle'));
+      CREATE INDEX enrollments_kind ON enrollments (kind, status);
+    `);
+  },
 ];

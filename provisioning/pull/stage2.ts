@@ -95,7 +95,8 @@ export async function stage2Sh(i: Install): Promise<string> {
   ].join("\n");
 }
 
-const AS_USER = `as_user() {
+/** Runs a command as the agent's user (MP_USER), with its home and its per-user service manager. */
+export const AS_USER = `as_user() {
   if [ "$MP_USER" = root ]; then sh -c "$1"
   else sudo -u "$MP_USER" -H env XDG_RUNTIME_DIR="/run/user/$(id -u "$MP_USER")" PATH="/opt/homebrew/bin:/usr/local/bin:$PATH" sh -c "$1"; fi
 }`;

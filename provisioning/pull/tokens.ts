@@ -21,6 +21,17 @@ export interface Enrollment {
   machine_id: string | null;
   public_key: string | null;
   address: string | null;
+  /** "link": a one-time link; "bundle": made by `meshpilot bundle`, finished when its key shakes hands. */
+  kind?: "link" | "bundle";
+}
+
+export interface NewBundle {
+  name: string;
+  os: string;
+  arch: string;
+  by: string;
+  publicKey: string;
+  expiresAt: number;
 }
 
 export interface NewEnrollment {
@@ -121,14 +132,67 @@ export class EnrollmentStore {
       .run(name).changes;
   }
 
-  /** Pending links, oldest first; links past their time are marked expired first. */
+  /**
+   * Pending links and bundles, oldest first; links past their time are marked expired first.
+   * A bundle past its time stays pending until the bot has rolled it back (bundle/watch.ts).
+   */
   pending(): Enrollment[] {
     this.db
-      .prepare("UPDATE enrollments SET status = 'expired' WHERE status = 'pending' AND expires_at <= ?")
+      .prepare(
+        "UPDATE enrollments SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? AND kind = 'link'",
+      )
       .run(this.now());
     return this.db
       .prepare("SELECT * FROM enrollments WHERE status = 'pending' ORDER BY created_at")
       .all() as Enrollment[];
+  }
+
+  /**
+   * A bundle's pending enrollment. Its token is random and never shown: nothing can claim
+   * it over the listener; only the hub seeing its public key finishes it.
+   */
+  createBundle(request: NewBundle): Enrollment {
+    const row: Enrollment = {
+      token_hash: hashToken(randomBytes(32).toString("base64url")),
+      name: request.name,
+      os: request.os,
+      arch: request.arch,
+      profile: "default",
+      created_by: request.by,
+      created_at: this.now(),
+      expires_at: request.expiresAt,
+      status: "pending",
+      used_at: null,
+      machine_id: null,
+      public_key: request.publicKey,
+      address: null,
+      kind: "bundle",
+    };
+    this.db
+      .prepare(
+        `INSERT INTO enrollments (token_hash, name, os, arch, profile, created_by, created_at, expires_at, status, public_key, kind)
+         VALUES (@token_hash, @name, @os, @arch, @profile, @created_by, @created_at, @expires_at, 'pending', @public_key, 'bundle')`,
+      )
+      .run(row);
+    return row;
+  }
+
+  /** Pending bundles, oldest first, expired or not (the bot decides what an expired one becomes). */
+  pendingBundles(): Enrollment[] {
+    return this.db
+      .prepare("SELECT * FROM enrollments WHERE kind = 'bundle' AND status = 'pending' ORDER BY created_at")
+      .all() as Enrollment[];
+  }
+
+  /** A bundle's PC came up: pending → used (and back, when the finish is undone). */
+  setBundleUsed(hash: string, used: boolean): void {
+    this.db
+      .prepare(
+        used
+          ? "UPDATE enrollments SET status = 'used', used_at = ? WHERE token_hash = ? AND kind = 'bundle' AND status = 'pending'"
+          : "UPDATE enrollments SET status = 'pending', used_at = NULL WHERE ? IS NOT NULL AND token_hash = ? AND kind = 'bundle' AND status = 'used'",
+      )
+      .run(this.now(), hash);
   }
 
   isLive(row: Enrollment): boolean {
