@@ -218,12 +218,14 @@ export async function startBot(
     await agents.declineLeftovers((name) => services.devices.get(name));
     // Alerts need the control room, so the monitor starts only now.
     services.monitor.start();
+    services.bundles?.start();
     log.info({ alertsRoomId, botUserId: bot.userId }, "meshpilot is running");
     return {
       botUserId: bot.userId,
       alertsRoomId,
       stop: async () => {
         await enroll?.stop();
+        await services.bundles?.stop();
         await services.monitor.stop();
         appservice.stop();
         services.close();

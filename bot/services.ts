@@ -29,6 +29,9 @@ import { PeerApprovals } from "./peer-approvals";
 import type { PullService } from "../provisioning/pull/service";
 import type { EnrollmentStore } from "../provisioning/pull/tokens";
 import type { Rendezvous } from "../provisioning/pull/rendezvous";
+import { BundleWatcher } from "../provisioning/bundle/watch";
+import { bundlePipelineFor } from "../provisioning/bundle/pipeline";
+import { localAgent } from "../provisioning/wg/agent-install";
 
 export interface Services {
   devices: DeviceStore;
@@ -39,6 +42,8 @@ export interface Services {
   enrollments: EnrollmentStore;
   rendezvous: Rendezvous;
   peerApprovals: PeerApprovals;
+  /** Bundles (meshpilot bundle): finished over the mesh at the PC's first handshake, or expired. Started by startBot. */
+  bundles: BundleWatcher | undefined;
   /** Every lifecycle pipeline by its journal name (add, repair, revoke), for crash recovery. */
   pipelineFor(name: string, data: unknown): Pipeline<unknown> | undefined;
   sshDevices: SshDevices;
@@ -84,18 +89,47 @@ export function buildServices(
     operators: new Set(config.operators),
     log: log.child({ component: "enroll" }),
   });
-  const { engine, hub, provisioning, revoker, pipelineFor, pull, enrollments, rendezvous } =
-    buildProvisioning({
-      config,
-      db,
-      devices,
-      hostKeys,
-      matrix,
-      agentHealthy: agentHealthCheck(agentPortOf(config)),
-      closePooled: (target) => pool.close(target),
-      askPeerApproval: (request) => peerApprovals.ask(request),
-      log,
-    });
+  const agentHealthy = agentHealthCheck(agentPortOf(config));
+  const parts = buildProvisioning({
+    config,
+    db,
+    devices,
+    hostKeys,
+    matrix,
+    agentHealthy,
+    closePooled: (target) => pool.close(target),
+    askPeerApproval: (request) => peerApprovals.ask(request),
+    log,
+  });
+  const { engine, hub, provisioning, revoker, pull, enrollments, rendezvous } = parts;
+  const mesh = config.mesh;
+  const bundleDeps =
+    mesh && hub
+      ? {
+          mesh,
+          stateDir: config.state_dir,
+          devices,
+          hub,
+          enrollments,
+          localAgent: (build: string) => localAgent(mesh.agent_dir, build),
+          matrix,
+          agentHealthy,
+        }
+      : undefined;
+  const bundles = bundleDeps
+    ? new BundleWatcher({
+        ...bundleDeps,
+        engine,
+        journal: parts.journal,
+        tell: alertOperators,
+        log: log.child({ component: "bundle" }),
+        // A bundled PC is finished within seconds of its first handshake, whatever the health interval.
+        intervalMs: Math.min(5, config.health.interval_s) * 1000,
+      })
+    : undefined;
+  const bundlePipelines = bundleDeps ? bundlePipelineFor(bundleDeps, bundleDeps) : () => undefined;
+  const pipelineFor = (name: string, data: unknown): Pipeline<unknown> | undefined =>
+    parts.pipelineFor(name, data) ?? bundlePipelines(name, data);
   const health = new HealthStore(db);
   const incidents = new IncidentStore(db);
   const wgAudit = new AuditMirror({ store: new DeviceAuditStore(db) });
@@ -117,7 +151,7 @@ export function buildServices(
   });
   const table = buildCommandTable({
     addPc: { provisioning, pull, roomAlias: (device) => matrix.roomAlias(device) },
-    enroll: { pull },
+    enroll: { pull, bundles },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
     health: {
       devices: () => devices.list(),
@@ -148,6 +182,7 @@ export function buildServices(
     enrollments,
     rendezvous,
     peerApprovals,
+    bundles,
     pipelineFor,
     sshDevices,
     pool,

@@ -18,6 +18,7 @@ import { tunnelStep } from "./wg/steps/tunnel";
 import type { SshTarget } from "../ssh/target";
 import { PULL_PIPELINE, REENROLL_PIPELINE } from "./pull/pipeline";
 import { uninstallPath } from "./pull/stage2";
+import { BUNDLE_PIPELINE } from "./bundle/data";
 
 export const REVOKE_PIPELINES: Record<Backend, string> = { wg: "revoke-wg", ssh: "revoke-ssh" };
 
@@ -122,7 +123,7 @@ export function revokePipeline(
 const MARK_REVOKED = "marking it revoked";
 
 /**
- * A PC enrolled by pull cannot be reached by the bot (no SSH; its peer is gone first, so
+ * A PC enrolled by pull (or from a bundle) cannot be reached by the bot (no SSH; its peer is gone first, so
  * not over the mesh either): its side is left to its owner, and said so, with the command.
  */
 function pulledPcStep(run: WgRun): Step<RevokeData> {
@@ -135,7 +136,7 @@ function pulledPcStep(run: WgRun): Step<RevokeData> {
         : "the uninstall script under the agent's folder";
       const how = d.facts?.os === "windows" ? `powershell -File ${script}` : `sudo sh ${script}`;
       throw new UserError(
-        `${d.name} was enrolled by pull, so the hub cannot reach it; it is cut off from the mesh — to remove the agent and tunnel, run on the PC: ${how}`,
+        `${d.name} was enrolled by pull or from a bundle, so the hub cannot reach it; it is cut off from the mesh — to remove the agent and tunnel, run on the PC: ${how}`,
       );
     },
     undo: () => Promise.resolve(),
@@ -271,8 +272,9 @@ export class Revoker {
     };
     const run = this.deps.journal.latestKnown(device.name);
     const added = run ? parseRunData(wgAddDataSchema.partial(), run.data, `${device.name}'s last add`) : {};
+    // A bundled PC is like a pulled one: the bot never had a way in but the (now removed) peer.
     const pulled =
-      run !== undefined && (run.pipeline === PULL_PIPELINE || run.pipeline === REENROLL_PIPELINE);
+      run !== undefined && [PULL_PIPELINE, REENROLL_PIPELINE, BUNDLE_PIPELINE].includes(run.pipeline);
     return {
       ...added,
       ...row,
