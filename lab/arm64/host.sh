@@ -13,7 +13,7 @@
 #     --user NAME      the login user, with passwordless sudo (default: lucas, like pc1)
 #     --key FILE       the public key allowed to log in (default: the lab bot's key)
 #     --dir DIR        the host's directory (default: $LAB_DIR/hosts/NS)
-#   lab/arm64/host.sh down NS [--dir DIR] [--purge]
+#   lab/arm64/host.sh down NS [--link-ns NS2] [--dir DIR] [--purge]
 #     every process in NS, NS itself (and so its veth), the unpacked rootfs; --purge also
 #     the directory with the host key (kept otherwise, so the bot's pinned key stays valid)
 #   lab/arm64/host.sh status NS [--dir DIR]
@@ -25,7 +25,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 LAB_DIR="${MESHPILOT_LAB_DIR:-/var/lib/meshpilot-lab}"
-usage() { sed -n '8,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '8,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 netns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
 action="${1:-}"; ns="${2:-}"
