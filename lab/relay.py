@@ -25,6 +25,7 @@ import ctypes
 import os
 import signal
 import socket
+import struct
 import sys
 import time
 
@@ -147,21 +148,38 @@ class Relay:
             log(f"connect {target[0]}:{target[1]} failed: {err}")
             c_writer.close()
             return
-        for w in (c_writer, s_writer):
+        writers = (c_writer, s_writer)
+        for w in writers:
             w.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def abort():
+            # One side broke (a reset, a failed write): reset the other too (SO_LINGER 0 makes
+            # close send RST, not FIN), rather than leave it hanging or looking like a clean end.
+            for w in writers:
+                if not w.transport.is_closing():
+                    w.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                w.transport.abort()
+
+        loop = asyncio.get_running_loop()
+        pipes = [
+            loop.create_task(self.pipe(c_reader, s_writer, abort)),
+            loop.create_task(self.pipe(s_reader, c_writer, abort)),
+        ]
         try:
-            await asyncio.gather(
-                self.pipe(c_reader, s_writer), self.pipe(s_reader, c_writer), return_exceptions=True
-            )
+            done, _ = await asyncio.wait(pipes, return_when=asyncio.FIRST_EXCEPTION)
+            if any(not t.cancelled() and t.exception() for t in done):
+                abort()  # the other direction's read returns now
+            await asyncio.gather(*pipes, return_exceptions=True)
         finally:
-            for w in (c_writer, s_writer):
+            for t in pipes:
+                t.cancel()
+            for w in writers:
                 w.close()
 
-    async def pipe(self, reader, writer):
-        """Copy one direction: read, reserve the wire, deliver after the delay, then EOF."""
+    async def pipe(self, reader, writer, abort):
+        """Copy one direction: read, reserve the wire, deliver after the delay, then EOF. Raises on a broken side."""
         loop = asyncio.get_running_loop()
         link = self.link()
-        done = loop.create_future()
 
         async def send(data):
             writer.write(data)
@@ -172,7 +190,8 @@ class Relay:
                 writer.write_eof()
 
         deliver = Deliverer(send, eof)
-        deliver.task.add_done_callback(lambda t: done.done() or done.set_result(None))
+        # A failed write while this side waits to read: abort, so the read returns.
+        deliver.task.add_done_callback(lambda t: t.cancelled() or t.exception() is None or abort())
         try:
             while not deliver.task.done():
                 data = await reader.read(self.chunk)
@@ -183,12 +202,10 @@ class Relay:
                 backlog = link.backlog(loop.time())
                 if backlog > TCP_MAX_BACKLOG_S:
                     await asyncio.sleep(backlog - TCP_MAX_BACKLOG_S)
-        except (OSError, asyncio.IncompleteReadError):
-            pass
-        deliver.finish()
-        await done
-        if deliver.task.exception():
-            writer.close()
+            deliver.finish()
+            await deliver.task
+        finally:
+            deliver.task.cancel()
 
     # ---- UDP -------------------------------------------------------------------
     async def serve_udp(self, sock, target):

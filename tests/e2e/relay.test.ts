@@ -130,6 +130,16 @@ u.on("message", (m) => {
 });
 u.bind(0, next);`;
 
+// Resets every connection once it has read a byte (RST, not FIN).
+const RESETTER = `require("node:net").createServer((c) => c.once("data", () => c.resetAndDestroy())).listen(5004, "${HUB_IP}", () => console.log("listening"));`;
+
+// Sends a byte, then waits for the relay to end the connection; prints how.
+const RESET_CLIENT = `
+const s = require("node:net").connect(5004, "${HUB_IP}", () => s.write("x"));
+let how = "closed";
+s.on("error", (e) => (how = e.code));
+s.on("close", () => console.log(JSON.stringify(how)));`;
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -157,6 +167,7 @@ beforeAll(async () => {
     [NS.hub, SINK],
     [NS.hub, TCP_ECHO],
     [NS.hub, UDP_ECHO],
+    [NS.hub, RESETTER],
   ] as const)
     await startUntil(["ip", "netns", "exec", ns, process.execPath, "-e", program], /^listening$/);
 }, 60_000);
@@ -233,6 +244,16 @@ describe("lab/relay.py", () => {
       process.stderr.write(`relay udp 40ms: RTT median ${median(got.rtts).toFixed(1)} ms\n`);
       expect(Math.min(...got.rtts)).toBeGreaterThanOrEqual(80);
       expect(got.burst).toEqual(Array.from({ length: 50 }, (_, k) => k));
+      expect(await stop(r)).toBe(0);
+    },
+    LIMIT,
+  );
+
+  test(
+    "the server resets the connection: the relay drops the client's side too",
+    async () => {
+      const r = await relay("--listen", `${HUB_IP}:5004`, "--connect", `${HUB_IP}:5004`, "--delay-ms", "40");
+      expect(await runIn<string>(NS.pc, RESET_CLIENT)).toBe("ECONNRESET");
       expect(await stop(r)).toBe(0);
     },
     LIMIT,
