@@ -11,6 +11,7 @@ import { dispatchCommand, type RoomMessage } from "./dispatch";
 import { beginAppservice, waitForHomeserver } from "./homeserver";
 import type { MatrixPort } from "./port";
 import { servePing } from "./ping";
+import { wakeHomeserver } from "./wake-homeserver";
 import { buildRegistration } from "./registration";
 import { mentionContent, plain, reactionContent } from "./reply";
 import { alertsAlias, encryptedRoomNotice, ensureAlertsRoom, isEncrypted } from "./rooms";
@@ -27,6 +28,7 @@ import { AlertReactions, matrixAlertRoom } from "./alert-reactions";
 import { EnrollServer } from "../enroll/server";
 import { localAgent } from "../provisioning/wg/agent-install";
 import { recoverySentence } from "./recovery";
+import { startPanel } from "../panel/start";
 
 export interface RunningBot {
   readonly botUserId: string;
@@ -205,6 +207,12 @@ export async function startBot(
     // Listens, then registers the bot user (the SDK's begin()).
     await beginAppservice(appservice, config.appservice, bot.userId, log);
     log.info({ bind: config.appservice.bind_address, port: config.appservice.port }, "appservice listening");
+    await wakeHomeserver({
+      homeserverUrl: config.homeserver.url,
+      appserviceId: config.appservice.id,
+      asToken: secrets.asToken,
+      log,
+    });
     alertsRoomId = await ensureAlertsRoom({
       client: bot.underlyingClient,
       botUserId: bot.userId,
@@ -216,6 +224,17 @@ export async function startBot(
     // After recovery: a link of a run that was rolled back must already be dead.
     const enroll = await startEnrollServer(config, services, log);
     await agents.declineLeftovers((name) => services.devices.get(name));
+    const panel = await startPanel(
+      config,
+      {
+        ...services,
+        db,
+        auth: services.panelAuth,
+        sshAudit: (name) => services.sshDevices.audit(name),
+        react: (roomId, sender, eventId, key) => agents.onReaction(roomId, sender, eventId, key),
+      },
+      log,
+    );
     // Alerts need the control room, so the monitor starts only now.
     services.monitor.start();
     services.bundles?.start();
@@ -225,6 +244,7 @@ export async function startBot(
       alertsRoomId,
       stop: async () => {
         await enroll?.stop();
+        await panel?.stop();
         await services.bundles?.stop();
         await services.monitor.stop();
         appservice.stop();

@@ -1,4 +1,5 @@
-import { createReadStream, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import {
   createServer as createHttp,
   type IncomingMessage,
@@ -6,7 +7,6 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttps } from "node:https";
-import { createGzip } from "node:zlib";
 import type { Logger } from "../common/log";
 import { errorMessage } from "../common/errors";
 import type { Hello, Rendezvous } from "../provisioning/pull/rendezvous";
@@ -16,6 +16,7 @@ import { hashToken, type Enrollment, type EnrollmentStore } from "../provisionin
 import { adapterFor } from "../provisioning/targets";
 import { agentTarget } from "../provisioning/targets/builds";
 import type { LocalAgent } from "../provisioning/targets/types";
+import { compressedAgent } from "../provisioning/wg/agent-install";
 import { RateLimit } from "./rate-limit";
 
 export interface EnrollSettings {
@@ -118,7 +119,7 @@ export class EnrollServer {
         case "POST ":
           return await this.hello(req, res, row, address);
         case "GET /agent":
-          return this.agent(res, row);
+          return await this.agent(res, row);
         case "POST /done":
           return await this.done(req, res, row);
         default:
@@ -187,15 +188,17 @@ export class EnrollServer {
     else send(res, 403, result.sentence);
   }
 
-  private agent(res: ServerResponse, row: Enrollment | undefined): void {
+  private async agent(res: ServerResponse, row: Enrollment | undefined): Promise<void> {
     const build = row && this.deps.rendezvous.agentBuild(row.token_hash);
     if (!build) return send(res, 404, NOT_VALID);
-    const file = this.deps.localAgent(build);
-    res.writeHead(200, { "content-type": "application/gzip", "cache-control": "no-store" });
-    // Level 1: most of the gain for a fraction of the CPU (an executable is mostly code).
-    createReadStream(file.path)
-      .pipe(createGzip({ level: 1 }))
-      .pipe(res);
+    // The same cached gzip push sends over SSH (made once per build, never per PC).
+    const gz = await compressedAgent(this.deps.localAgent(build));
+    res.writeHead(200, {
+      "content-type": "application/gzip",
+      "content-length": String(gz.bytes),
+      "cache-control": "no-store",
+    });
+    await pipeline(gz.open(), res);
   }
 
   private async done(req: IncomingMessage, res: ServerResponse, row: Enrollment | undefined): Promise<void> {
