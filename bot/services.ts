@@ -29,6 +29,8 @@ import { PeerApprovals } from "./peer-approvals";
 import type { PullService } from "../provisioning/pull/service";
 import type { EnrollmentStore } from "../provisioning/pull/tokens";
 import type { Rendezvous } from "../provisioning/pull/rendezvous";
+import { PanelAuth } from "../panel/auth";
+import { Changes, WatchedHealthStore } from "../panel/changes";
 import { BundleWatcher } from "../provisioning/bundle/watch";
 import { bundlePipelineFor } from "../provisioning/bundle/pipeline";
 import { localAgent } from "../provisioning/wg/agent-install";
@@ -58,6 +60,9 @@ export interface Services {
   repairDevice(name: string): Promise<string>;
   /** The bot's own copy of each WireGuard device's audit; WgDevices must record its calls here. */
   wgAudit: AuditMirror;
+  /** The web panel's links and sessions (undefined without panel:), and its change signal. */
+  panelAuth: PanelAuth | undefined;
+  changes: Changes;
   close(): void;
 }
 
@@ -130,7 +135,10 @@ export function buildServices(
   const bundlePipelines = bundleDeps ? bundlePipelineFor(bundleDeps, bundleDeps) : () => undefined;
   const pipelineFor = (name: string, data: unknown): Pipeline<unknown> | undefined =>
     parts.pipelineFor(name, data) ?? bundlePipelines(name, data);
-  const health = new HealthStore(db);
+  // The panel's open grids update when a verdict is written.
+  const changes = new Changes();
+  const health: HealthStore = new WatchedHealthStore(db, changes);
+  const panelAuth = config.panel ? new PanelAuth(config.panel) : undefined;
   const incidents = new IncidentStore(db);
   const wgAudit = new AuditMirror({ store: new DeviceAuditStore(db) });
   const abandoned = wgAudit.abandonInFlight();
@@ -159,6 +167,7 @@ export function buildServices(
       incidents: () => incidents.allOpen(),
       silence: (name) => incidents.silenceOf(name, Date.now()),
     },
+    panel: { auth: panelAuth },
     revoke: {
       revoker,
       codes: new ConfirmCodes(config.revoke.code_ttl_s * 1000),
@@ -200,6 +209,8 @@ export function buildServices(
         name,
       ),
     wgAudit,
+    panelAuth,
+    changes,
     close: () => {
       pool.closeAll();
       sshDevices.closeAll();

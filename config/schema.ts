@@ -219,6 +219,28 @@ export const configSchema = z
         message: "give both tls_cert_file and tls_key_file, or neither",
       })
       .optional(),
+    /**
+     * The web panel (panel/): its own listener beside the appservice; operators log in with a
+     * one-time link from `!panel`. TLS by a reverse proxy in front (docs/panel.md) or
+     * tls_cert_file and tls_key_file here.
+     */
+    panel: z
+      .strictObject({
+        bind_address: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8450),
+        /** What the login links point at: https://panel.example.org (no path). */
+        public_url: httpUrl,
+        /** How long a login link from !panel stays usable (at most 10 min). */
+        login_ttl_s: z.number().int().min(5).max(600).default(600),
+        /** How long a session lasts from login (at most 12 h); !panel logout ends it sooner. */
+        session_ttl_s: z.number().int().min(60).max(43_200).default(43_200),
+        tls_cert_file: z.string().min(1).optional(),
+        tls_key_file: z.string().min(1).optional(),
+      })
+      .refine((p) => (p.tls_cert_file === undefined) === (p.tls_key_file === undefined), {
+        message: "give both tls_cert_file and tls_key_file, or neither",
+      })
+      .optional(),
     /** The per-device agents' model (Anthropic Messages API); without it agents say they have none. */
     llm: llmSchema.optional(),
     /**

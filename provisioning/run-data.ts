@@ -19,6 +19,8 @@ export const deviceRunDataSchema = z.object({
   roomId: z.string().optional(),
   /** The host key id this run pinned (its undo forgets it); absent when it was pinned before. */
   pinnedByRun: z.string().optional(),
+  /** The operator (MXID) who asked for the add, from chat or the panel. */
+  by: z.string().optional(),
 });
 export type DeviceRunData = z.infer<typeof deviceRunDataSchema>;
 

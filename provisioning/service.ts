@@ -32,6 +32,8 @@ export interface AddRequest {
   keyFile?: string;
   os?: string;
   arch?: string;
+  /** The operator asking (kept in the journal). */
+  by?: string;
 }
 
 export type AddResult =
@@ -94,6 +96,7 @@ export class ProvisioningService {
             target,
             keyFile,
             ...(forced ? { forced } : {}),
+            ...(request.by ? { by: request.by } : {}),
           };
           const outcome = await this.deps.engine.run(pipeline, request.name, data, onProgress);
           return outcome.ok ? { kind: "added", outcome, total, data } : { kind: "failed", outcome, total };

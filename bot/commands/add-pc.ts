@@ -45,6 +45,7 @@ export function addPcCommand(deps: AddPcDeps): Command {
         ...(text("key") ? { keyFile: text("key") } : {}),
         ...(text("os") ? { os: text("os") } : {}),
         ...(text("arch") ? { arch: text("arch") } : {}),
+        by: ctx.sender,
       });
       const checklist = new RunChecklist(`adding ${name} (${via === "wg" ? "WireGuard" : "SSH-only"})`);
       const progress = await ctx.startProgress(checklist.render());

@@ -3,6 +3,7 @@ import { auditCommand, type AuditDeps } from "./audit";
 import { enrollCommand, type EnrollDeps } from "./enroll";
 import { healthCommand, type HealthDeps } from "./health";
 import { helpCommand } from "./help";
+import { panelCommand, type PanelDeps } from "./panel";
 import { revokeCommand, type RevokeDeps } from "./revoke";
 import { createCommandTable, type CommandTable } from "./table";
 
@@ -12,6 +13,7 @@ export interface CommandDeps {
   audit: AuditDeps;
   enroll: EnrollDeps;
   health: HealthDeps;
+  panel: PanelDeps;
   revoke: RevokeDeps;
 }
 
@@ -25,6 +27,7 @@ export function buildCommandTable(deps: CommandDeps): CommandTable {
     healthCommand(deps.health),
     healthCommand(deps.health, "devices"),
     revokeCommand(deps.revoke),
+    panelCommand(deps.panel),
   ]);
   return table;
 }

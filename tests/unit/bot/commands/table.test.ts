@@ -36,6 +36,7 @@ describe("the command table", () => {
       "health",
       "devices",
       "revoke",
+      "panel",
     ]);
     for (const command of table.commands) {
       expect(command.usage.startsWith(`!${command.name}`)).toBe(true);
