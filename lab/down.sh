@@ -16,6 +16,7 @@ stop_pidfile() {
 }
 
 stop_pidfile "$LAB_DIR/synapse/synapse.pid"
+source "$REPO/lab/arm64/lab-hook.sh" && arm64_lab_down
 stop_pidfile "$LAB_DIR/hosts/$PULL_PC/relay.pid"
 stop_pidfile "$LAB_DIR/hosts/$PULL_PC/holder.pid"
 for ns in hub "${PCS[@]}" "$PULL_PC"; do
@@ -41,7 +42,7 @@ done
 rm -f /etc/sudoers.d/meshpilot-lab
 
 left=""
-for ns in hub "${PCS[@]}"; do netns_exists "$ns" && left+=" namespace:$ns"; done
+for ns in hub "${PCS[@]}" "$PULL_PC" pi; do netns_exists "$ns" && left+=" namespace:$ns"; done
 ip link show "$ROOT_IF" >/dev/null 2>&1 && left+=" link:$ROOT_IF"
 pid_alive "$LAB_DIR/synapse/synapse.pid" && left+=" synapse"
 pid_alive "$LAB_DIR/bot.pid" && left+=" bot"

@@ -285,3 +285,5 @@ cat > "$LAB_DIR/lab.json" <<JSON
 }
 JSON
 log "up: Synapse http://127.0.0.1:$HS_PORT ($SERVER_NAME); namespaces hub ($HUB_LAN_IP) $(for p in "${PCS[@]}"; do printf "%s (%s) " "$p" "${PC_IP[$p]}"; done)with sshd; facts in $LAB_DIR/lab.json"
+# pi: the arm64 host (Debian arm64 userland under qemu-user; its rootfs is built once and cached).
+source "$REPO/lab/arm64/lab-hook.sh" && arm64_lab_up
