@@ -88,6 +88,24 @@ export class DeviceStore {
     return result.changes === 1;
   }
 
+  /**
+   * Gives `name` the mesh IP `pick` chooses from the taken ones, in one write transaction
+   * (BEGIN IMMEDIATE): the bot and the bundle CLI are two processes on one database, and
+   * must never read the same free IP.
+   */
+  claimMeshIp(name: string, pick: (taken: ReadonlySet<string>) => string): string {
+    return this.db
+      .transaction(() => {
+        const rows = this.db.prepare("SELECT mesh_ip FROM devices WHERE mesh_ip IS NOT NULL").all() as {
+          mesh_ip: string;
+        }[];
+        const ip = pick(new Set(rows.map((r) => r.mesh_ip)));
+        this.update(name, { mesh_ip: ip });
+        return ip;
+      })
+      .immediate();
+  }
+
   update(name: string, changes: DeviceUpdate): void {
     const keys = UPDATABLE.filter((k) => k in changes);
     if (keys.length === 0) return;

@@ -54,9 +54,9 @@ export function allocateStep(run: BundleRun): Step<BundleData> {
       run.keys = generateKeyPair();
       run.psk = generatePresharedKey();
       ctx.data.publicKey = run.keys.publicKey;
-      const taken = new Set(devices.list().flatMap((d) => (d.mesh_ip ? [d.mesh_ip] : [])));
-      ctx.data.meshIp = lowestFree(mesh.subnet, mesh.hub_address, taken);
-      devices.update(ctx.data.name, { mesh_ip: ctx.data.meshIp });
+      ctx.data.meshIp = devices.claimMeshIp(ctx.data.name, (taken) =>
+        lowestFree(mesh.subnet, mesh.hub_address, taken),
+      );
       return Promise.resolve(ctx.data.meshIp);
     },
     undo: (ctx) => freeIp(devices, ctx.data),

@@ -112,9 +112,9 @@ export function allocateIpStep(run: PullRun): Step<PullAddData> {
         ctx.data.meshIp = current;
         return Promise.resolve(`${current} (kept)`);
       }
-      const taken = new Set(devices.list().flatMap((d) => (d.mesh_ip ? [d.mesh_ip] : [])));
-      ctx.data.meshIp = lowestFree(mesh.subnet, mesh.hub_address, taken);
-      devices.update(ctx.data.name, { mesh_ip: ctx.data.meshIp });
+      ctx.data.meshIp = devices.claimMeshIp(ctx.data.name, (taken) =>
+        lowestFree(mesh.subnet, mesh.hub_address, taken),
+      );
       return Promise.resolve(ctx.data.meshIp);
     },
     undo: (ctx) => {

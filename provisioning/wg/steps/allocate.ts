@@ -13,9 +13,9 @@ export function allocateStep(run: WgRun): Step<WgAddData> {
   return {
     name: "allocating a mesh IP and keys",
     do: (ctx) => {
-      const taken = new Set(devices.list().flatMap((d) => (d.mesh_ip ? [d.mesh_ip] : [])));
-      ctx.data.meshIp = lowestFree(mesh.subnet, mesh.hub_address, taken);
-      devices.update(ctx.data.name, { mesh_ip: ctx.data.meshIp });
+      ctx.data.meshIp = devices.claimMeshIp(ctx.data.name, (taken) =>
+        lowestFree(mesh.subnet, mesh.hub_address, taken),
+      );
       run.secrets.keys = generateKeyPair();
       run.secrets.psk = generatePresharedKey();
       ctx.data.publicKey = run.secrets.keys.publicKey;
