@@ -6,6 +6,8 @@ name="${1:?usage: scripts/bench.sh <name>}"
 bash scripts/install-deps.sh >/dev/null
 source scripts/node-env.sh
 npm run -s build
+# The panel benchmark needs only Chromium and its own temporary state: no lab, no agent build.
+if [ "$name" = panel ]; then exec node dist/bench/panel.js "${@:2}"; fi
 # add-pc, agent and health benchmarks run the built device agent.
 npm run -s build:agent >/dev/null
 bash lab/up.sh >/dev/null
