@@ -62,6 +62,7 @@ pre.command { background:#f4f6f8; padding:.7em; white-space:pre-wrap; word-break
   table.grid td, table.grid th, table.list td, table.list th { display:flex; gap:.8em; justify-content:space-between; border:0; padding:.2em .5em; text-align:right; }
   table.grid td::before, table.grid th::before, table.list td::before, table.list th::before { content:attr(data-label); color:var(--muted); font-weight:400; text-align:left; }
   table.grid td[data-label="State"] { flex-wrap:wrap; }
+  table.grid td[data-label="State"] .st { margin-left:auto; }
   .logout { margin-left:0; }
 }
 `;

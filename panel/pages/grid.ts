@@ -86,8 +86,8 @@ export function gridRow(row: GridRowInput, now: number): Html {
     data-color="${color}"
   >
     <td data-label="State">
-      <span class="dot ${color}" aria-hidden="true"></span>
-      <span class="state">${state}</span
+      <span class="st"
+        ><span class="dot ${color}" aria-hidden="true"></span> <span class="state">${state}</span></span
       >${reason ? html`<span class="reason">${reason}</span>` : ""}${health && device.status === "live" ? html`<span class="since">since ${age(health.since, now, "")}</span>` : ""}
     </td>
     <th scope="row" data-label="Device">

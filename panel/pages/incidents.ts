@@ -19,7 +19,7 @@ export function incidentsBody(open: readonly Incident[], recent: readonly Incide
     list.length === 0
       ? html`<p>${empty}</p>`
       : html`<table class="list">
-          <caption>
+          <caption class="visually-hidden">
             ${caption}
           </caption>
           <thead>

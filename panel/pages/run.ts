@@ -4,7 +4,9 @@ import type { PanelRun } from "../runs";
 /** The part of a run's page that changes: steps, what the command said, the outcome. */
 export function runBody(run: PanelRun): Html {
   const steps = (run.progress ?? "").split("\n");
-  const [title, ...lines] = steps;
+  const [title, ...all] = steps;
+  // The last line of a finished checklist is also what the command told the operator: shown once, below.
+  const lines = all.filter((l) => !run.messages.includes(l));
   // A pull's one-time command is the line that follows the sentence asking to run it.
   const command = run.messages
     .map((m) => m.split("\n"))
