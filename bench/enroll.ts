@@ -181,10 +181,20 @@ function cleanPc4AndHub(facts: LabFacts): void {
 function restartRelay(facts: LabFacts, throttle: Throttle | undefined): void {
   const dir = join(facts.labDir, "hosts", PC);
   const pidFile = join(dir, "relay.pid");
-  try {
-    process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
-  } catch {
-    // not running
+  const old = Number(readFileSync(pidFile, "utf8").trim());
+  const alive = (): boolean => {
+    try {
+      process.kill(old, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) process.kill(old, "SIGTERM");
+  // The new relay binds the same addresses: the old one must be gone first.
+  for (let i = 0; alive(); i++) {
+    if (i > 100) throw new Error(`pc4's relay (pid ${old}) did not stop`);
+    execFileSync("sleep", ["0.1"]);
   }
   const hub = facts.hosts.hub!.ip;
   const udpPort = loadConfig(facts.botConfig).config.mesh!.endpoint.split(":")[1]!;
