@@ -37,6 +37,7 @@ function record(name: string, status: HealthRecord["status"], now: number): Heal
     checked_at: now,
     last_handshake: Math.floor(now / 1000) - 30,
     capabilities: 14,
+    agent_version: "meshpilot-device-agent 0.1.0 linux-amd64",
     last_call_at: now - 60_000,
     audit_count: 42,
     audit_hash: "ab".repeat(32),

@@ -91,6 +91,8 @@ interface Probed {
   head: ChainHead | undefined;
   capabilities: number | null;
   lastCallAt: number | null;
+  /** What the agent's /health says it is; null when not probed or not a WireGuard device. */
+  agentVersion?: string | null;
 }
 
 /**
@@ -216,6 +218,7 @@ export class HealthMonitor {
       checked_at: now,
       last_handshake: handshake ?? base.last_handshake,
       capabilities: p.capabilities ?? base.capabilities,
+      agent_version: p.agentVersion ?? base.agent_version,
       last_call_at: p.lastCallAt ?? base.last_call_at,
       audit_count: p.head?.count ?? base.audit_count,
       audit_hash: p.head?.hash ?? base.audit_hash,
@@ -303,6 +306,7 @@ export class HealthMonitor {
       audit: verdict ?? carried,
       head,
       capabilities: health.value.capabilities,
+      agentVersion: health.value.version ?? null,
       lastCallAt: this.deps.wgAudit.lastCallAt(device.name),
     };
   }

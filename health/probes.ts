@@ -32,6 +32,8 @@ export async function withRetries<T>(
 export interface AgentHealth {
   capabilities: number;
   audit: ChainHead;
+  /** The agent's build ("meshpilot-device-agent 0.1.0 linux-amd64"), when it says. */
+  version?: string | undefined;
 }
 
 /** A signed GET /health; anything but a 200 with the expected body is a failure. */

@@ -12,6 +12,8 @@ export interface HealthRecord {
   /** Unix seconds; 0 = never; null = unknown or not WireGuard. */
   last_handshake: number | null;
   capabilities: number | null;
+  /** The agent build its /health reported last (WireGuard devices). */
+  agent_version: string | null;
   last_call_at: number | null;
   /** The audit head the bot last accepted. */
   audit_count: number | null;
@@ -31,6 +33,7 @@ const COLUMNS = [
   "checked_at",
   "last_handshake",
   "capabilities",
+  "agent_version",
   "last_call_at",
   "audit_count",
   "audit_hash",
@@ -90,6 +93,7 @@ export function emptyRecord(name: string, now: number): HealthRecord {
     checked_at: now,
     last_handshake: null,
     capabilities: null,
+    agent_version: null,
     last_call_at: null,
     audit_count: null,
     audit_hash: null,

@@ -234,4 +234,8 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX enrollments_kind ON enrollments (kind, status);
     `);
   },
+  (db) => {
+    // The agent build each WireGuard device's /health reports (the panel's grid shows it).
+    db.exec("ALTER TABLE device_health ADD COLUMN agent_version TEXT");
+  },
 ];

@@ -31,10 +31,11 @@ const smallInt = z.number().int().nullable();
 
 export const chainHeadSchema = z.object({ count, hash });
 
-/** GET /health (extra fields — version, uptime, os — are allowed and dropped). */
+/** GET /health (extra fields — uptime, os — are allowed and dropped; version is kept for the panel). */
 export const healthReplySchema = z.object({
   capabilities: count,
   audit: chainHeadSchema,
+  version: z.string().max(200).optional(),
 });
 export type HealthReply = z.infer<typeof healthReplySchema>;
 

@@ -46,6 +46,7 @@ export function rowSignature(row: GridRowInput): string {
     health?.since,
     health?.last_handshake,
     health?.capabilities,
+    health?.agent_version,
     health?.last_call_at,
     health?.audit_count,
     health?.audit_broken_id,
@@ -98,6 +99,7 @@ export function gridRow(row: GridRowInput, now: number): Html {
     <td data-label="Address"><code>${where}</code></td>
     <td data-label="Handshake">${handshake}</td>
     <td data-label="Capabilities">${health?.capabilities ?? "—"}</td>
+    <td data-label="Agent">${agentVersion(device.backend, health?.agent_version)}</td>
     <td data-label="Last command">
       ${health?.last_call_at ? age(health.last_call_at, now, " ago") : "none"}
     </td>
@@ -139,6 +141,7 @@ export function gridTable(rows: readonly GridRowInput[], now: number): Html {
           <th scope="col">Mesh IP or SSH address</th>
           <th scope="col">Handshake</th>
           <th scope="col">Capabilities</th>
+          <th scope="col">Agent</th>
           <th scope="col">Last command</th>
           <th scope="col">Audit</th>
           <th scope="col">Incident</th>
@@ -150,4 +153,10 @@ export function gridTable(rows: readonly GridRowInput[], now: number): Html {
       </tbody>
     </table>
     ${rows.length === 0 ? html`<p>No devices yet — <a href="/add">add one</a>.</p>` : ""}`;
+}
+
+/** The agent build as its /health says it ("0.1.0 linux-amd64"); an SSH-only device has none. */
+function agentVersion(backend: string, version: string | null | undefined): string {
+  if (backend === "ssh") return "none (SSH)";
+  return version ? version.replace(/^meshpilot-device-agent\s+/, "") : "—";
 }

@@ -43,7 +43,12 @@ describe("HealthMonitor", () => {
       // A device that answers /audit/verify with "ok" whatever its chain holds: the bot must not ask it.
       const body =
         u.pathname === "/health"
-          ? { capabilities: 14, audit: audit.head() }
+          ? {
+              capabilities: 14,
+              audit: audit.head(),
+              version: "meshpilot-device-agent 0.1.0 linux-amd64",
+              uptime_s: 9,
+            }
           : u.pathname === "/audit/entries"
             ? { entries, next_after: null }
             : admitsBroken
@@ -114,7 +119,12 @@ describe("HealthMonitor", () => {
   test("online, then stale when the handshake ages, then resolved; the grid data is stored", async () => {
     const t = setup();
     await t.monitor.sweep();
-    expect(t.store.get("pc1")).toMatchObject({ status: "online", capabilities: 14, audit_count: 3 });
+    expect(t.store.get("pc1")).toMatchObject({
+      status: "online",
+      capabilities: 14,
+      audit_count: 3,
+      agent_version: "meshpilot-device-agent 0.1.0 linux-amd64",
+    });
     t.advance(200_000);
     t.peers.set("KEY", { handshake: t.nowS() - 200, rx: 300 });
     await t.monitor.sweep();

@@ -120,6 +120,13 @@ describe("panel server", () => {
     expect((await fetch(base + path)).status).toBe(410);
   });
 
+  test("the grid shows each device's agent build as its /health reported it", async () => {
+    const { cookie } = await login();
+    const page = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+    expect(page).toContain(">Agent</th>");
+    expect(page).toContain('data-label="Agent">0.1.0 linux-amd64</td>');
+  });
+
   test("an expired link is refused", async () => {
     let now = 0;
     await f.server.stop();

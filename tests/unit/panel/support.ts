@@ -32,6 +32,7 @@ export function health(over: Partial<HealthRecord> = {}): HealthRecord {
     checked_at: 0,
     last_handshake: 10,
     capabilities: 12,
+    agent_version: "meshpilot-device-agent 0.1.0 linux-amd64",
     last_call_at: null,
     audit_count: 4,
     audit_hash: "ab",
