@@ -63,6 +63,10 @@ const llmSchema = z.strictObject({
   retries: z.number().int().min(0).max(10).default(3),
   retry_base_ms: z.number().int().min(1).max(60_000).default(1000),
   approval_timeout_s: z.number().int().min(1).max(86_400).default(600),
+  /** !ask: how many devices' turns one fan-out runs at once (the rest wait for a slot). */
+  fanout_concurrency: z.number().int().min(1).max(64).default(8),
+  /** !ask: how long one device may take before its row says it timed out. */
+  fanout_timeout_s: z.number().int().min(1).max(900).default(120),
 });
 
 export type LlmConfig = z.output<typeof llmSchema>;
