@@ -23,6 +23,8 @@ export interface ModelReply {
   /** Text and tool calls; other block kinds (thinking…) are not kept. */
   content: Array<Exclude<AgentBlock, { type: "tool_result" }>>;
   stopReason: string;
+  /** Tokens the API counted for this reply (its `usage`); absent when the reply had none. */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 export interface Model {
@@ -30,7 +32,16 @@ export interface Model {
 }
 
 export type ModelFailure =
-  "unreachable" | "timeout" | "auth" | "forbidden" | "rate_limited" | "overloaded" | "server" | "rejected";
+  | "unreachable"
+  | "timeout"
+  | "auth"
+  | "forbidden"
+  | "rate_limited"
+  | "overloaded"
+  | "server"
+  | "rejected"
+  /** Refused before any request: the room's or the fleet's daily token limit is reached. */
+  | "budget";
 
 const RETRIED: ReadonlySet<ModelFailure> = new Set([
   "unreachable",
@@ -96,7 +107,11 @@ export class AnthropicModel implements Model {
               input: (block.input ?? {}) as Record<string, unknown>,
             });
         }
-        return { content, stopReason: message.stop_reason ?? "end_turn" };
+        return {
+          content,
+          stopReason: message.stop_reason ?? "end_turn",
+          ...usageOf(message.usage),
+        };
       } catch (error) {
         const failure = classify(error, this.settings);
         if (!RETRIED.has(failure.kind) || attempt > this.settings.retries) {
@@ -112,6 +127,16 @@ export class AnthropicModel implements Model {
     const base = this.settings.retryBaseMs * 2 ** (attempt - 1);
     return Math.round(base * (0.8 + Math.random() * 0.4));
   }
+}
+
+/** The reply's usage numbers as the API sent them; nothing when they are missing or malformed. */
+export function usageOf(usage: unknown): Pick<ModelReply, "usage"> {
+  const u = (typeof usage === "object" && usage !== null ? usage : {}) as Record<string, unknown>;
+  const input = u.input_tokens;
+  const output = u.output_tokens;
+  if (typeof input !== "number" || typeof output !== "number") return {};
+  if (!Number.isFinite(input) || !Number.isFinite(output) || input < 0 || output < 0) return {};
+  return { usage: { inputTokens: input, outputTokens: output } };
 }
 
 interface Classified {
