@@ -5,7 +5,9 @@ import { answerFromReaction, answerFromReply, type Answer } from "./approval-key
 export type ApprovalDecision =
   | { outcome: "allowed"; by: string }
   | { outcome: "refused"; by: string }
-  | { outcome: "timed_out"; afterS: number };
+  | { outcome: "timed_out"; afterS: number }
+  /** Never asked (a fan-out asks no one): the call is not run, and `reason` tells the model why. */
+  | { outcome: "skipped"; reason: string };
 
 interface Pending {
   roomId: string;

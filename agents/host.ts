@@ -181,7 +181,8 @@ export class AgentHost {
       await room.notice(`✅ approved by ${decision.by} — running \`${call}\``);
     else if (decision.outcome === "refused")
       await room.notice(`❌ refused by ${decision.by} — \`${call}\` was not run`);
-    else await room.notice(`⏱ no answer within ${decision.afterS} s — \`${call}\` was declined and not run`);
+    else if (decision.outcome === "timed_out")
+      await room.notice(`⏱ no answer within ${decision.afterS} s — \`${call}\` was declined and not run`);
     typing.start();
     return decision;
   }

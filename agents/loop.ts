@@ -127,7 +127,9 @@ async function dispatch(
         use,
         decision.outcome === "refused"
           ? `The operator (${decision.by}) refused this call. It was not run. Do not retry it unless the operator asks again.`
-          : `No operator approved this call within ${decision.afterS} s, so it was declined. It was not run.`,
+          : decision.outcome === "skipped"
+            ? `Not run: ${decision.reason}`
+            : `No operator approved this call within ${decision.afterS} s, so it was declined. It was not run.`,
       );
     }
     approvedBy = decision.by;
