@@ -67,6 +67,19 @@ const llmSchema = z.strictObject({
   fanout_concurrency: z.number().int().min(1).max(64).default(8),
   /** !ask: how long one device may take before its row says it timed out. */
   fanout_timeout_s: z.number().int().min(1).max(900).default(120),
+  /** 🔁 on an approval card allows the same class of call with the same program on that device this long. */
+  approval_session_s: z.number().int().min(1).max(86_400).default(900),
+  /** USD per million tokens of each model, for !usage's estimate; a model not listed shows "cost unknown". */
+  prices: z
+    .record(
+      z.string().min(1),
+      z.strictObject({ input_per_mtok: z.number().min(0), output_per_mtok: z.number().min(0) }),
+    )
+    .default({}),
+  /** Tokens (input + output, from the API's usage) one device room may use per UTC day; unset: no limit. */
+  daily_token_limit: z.number().int().min(1).optional(),
+  /** The same for all device rooms together. */
+  daily_token_limit_total: z.number().int().min(1).optional(),
 });
 
 export type LlmConfig = z.output<typeof llmSchema>;
