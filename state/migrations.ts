@@ -238,4 +238,53 @@ export const BOT_MIGRATIONS: readonly Migration[] = [
     // The agent build each WireGuard device's /health reports (the panel's grid shows it).
     db.exec("ALTER TABLE device_health ADD COLUMN agent_version TEXT");
   },
+  (db) => {
+    // Approvals with scope (agents/approval-scope.ts): each decision says what it allowed —
+    // 'once' (✅/👍), 'session' (🔁, which made grant_id) or 'grant' (run without a card
+    // under grant_id). A grant allows one scope (device, tool, class, program) until
+    // expires_at; ended_* says who or what ended it early. Spending (agents/usage-store.ts):
+    // the API's token counts summed per UTC day, device and model; budget_additions are
+    // operators' !budget raises for one day (device NULL: the fleet's total).
+    db.exec(`
+      ALTER TABLE agent_approvals ADD COLUMN scope TEXT CHECK (scope IN ('once', 'session', 'grant'));
+      ALTER TABLE agent_approvals ADD COLUMN grant_id INTEGER;
+      CREATE TABLE approval_grants (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope_key TEXT NOT NULL,
+        device TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        call_class TEXT NOT NULL CHECK (call_class IN ('read', 'change', 'run')),
+        program TEXT,
+        room_id TEXT NOT NULL,
+        approval_event TEXT NOT NULL,
+        granted_by TEXT NOT NULL,
+        granted_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        uses INTEGER NOT NULL DEFAULT 0,
+        ended_at INTEGER,
+        ended_by TEXT,
+        end_reason TEXT CHECK (end_reason IN ('revoked', 'restarted'))
+      );
+      CREATE INDEX approval_grants_live ON approval_grants (scope_key, expires_at) WHERE ended_at IS NULL;
+      CREATE TABLE agent_usage (
+        day TEXT NOT NULL,
+        device TEXT NOT NULL,
+        model TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        replies_without_usage INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, device, model)
+      );
+      CREATE TABLE budget_additions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        day TEXT NOT NULL,
+        device TEXT,
+        tokens INTEGER NOT NULL CHECK (tokens > 0),
+        added_by TEXT NOT NULL,
+        added_at INTEGER NOT NULL
+      );
+      CREATE INDEX budget_additions_day ON budget_additions (day, device);
+    `);
+  },
 ];
