@@ -25,12 +25,31 @@ export type StandInBlock =
   | { type: "tool_result"; tool_use_id: string; content: unknown; is_error?: boolean };
 
 export type Scripted =
-  | { kind: "reply"; content: StandInBlock[]; stopReason?: string }
+  | { kind: "reply"; content: StandInBlock[]; stopReason?: string; usage?: StandInUsage }
   | { kind: "fail"; status: number; errorType: string; message: string; retryAfterS?: number }
   | { kind: "slow"; delayMs: number; then: Scripted }
   | { kind: "hangup" };
 
 export type Responder = (request: StandInRequest) => Scripted;
+
+/** The token counts a reply reports, as the Messages API spells them. */
+export interface StandInUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** A scripted reply that reports exactly these token counts (for spending tests). */
+export const withUsage = (scripted: Scripted, usage: StandInUsage): Scripted =>
+  scripted.kind === "reply" ? { ...scripted, usage } : scripted;
+
+/**
+ * What a reply reports when the script does not say: about a token per 4 characters of the
+ * request and of the reply, like the real API's counts in size (never fixed, never zero).
+ */
+export function estimatedUsage(request: StandInRequest, content: StandInBlock[]): StandInUsage {
+  const tokens = (value: unknown): number => Math.max(1, Math.ceil(JSON.stringify(value).length / 4));
+  return { input_tokens: tokens(request.body), output_tokens: tokens(content) };
+}
 
 let toolIds = 0;
 
@@ -178,7 +197,7 @@ export class AnthropicStandIn {
           content: scripted.content,
           stop_reason: scripted.stopReason ?? "end_turn",
           stop_sequence: null,
-          usage: { input_tokens: 1, output_tokens: 1 },
+          usage: scripted.usage ?? estimatedUsage(request, scripted.content),
         });
     }
   }
