@@ -80,6 +80,11 @@ const llmSchema = z.strictObject({
   daily_token_limit: z.number().int().min(1).optional(),
   /** The same for all device rooms together. */
   daily_token_limit_total: z.number().int().min(1).optional(),
+  /**
+   * Streamed answers: a turn that took longer than this ends with its answer as a new m.text
+   * mentioning the operator (it pushes to the phone); a quicker one is only edited in place.
+   */
+  push_after_s: z.number().int().min(0).max(86_400).default(20),
 });
 
 export type LlmConfig = z.output<typeof llmSchema>;
