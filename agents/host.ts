@@ -7,6 +7,8 @@ import type { ApprovalBroker, ApprovalDecision } from "./approvals";
 import { approvalCard, type CardMessage } from "./card";
 import { describeCall } from "./describe";
 import { approvalRule } from "./device-policy";
+import type { DeviceAnswer } from "./fanout";
+import { oneShotTurn, type OneShotRequest } from "./one-shot";
 import type { HistoryStore } from "./history";
 import { runTurn, type TurnOutcome } from "./loop";
 import type { Model, ModelError } from "./model";
@@ -80,6 +82,42 @@ export class AgentHost {
     } finally {
       if (this.queues.get(message.roomId) === next) this.queues.delete(message.roomId);
     }
+  }
+
+  /**
+   * One turn for a fan-out (`!ask`; see agents/fanout.ts). It does not queue behind the
+   * room's own turn (which may wait minutes for an approval) and reads no history, so every
+   * device answers the same question from a clean slate. No operator is asked: a call that
+   * needs approval is skipped, listed in `call.skipped`, and the model is told so. The full
+   * answer goes to the device room as one notice (fifty rooms must not ring the phone fifty
+   * times; the merged answer does), and the question with the final answer enters the room's
+   * history as one closed turn, without its tool calls, so a follow-up typed there has context.
+   */
+  async askOnce(device: Device, request: OneShotRequest): Promise<DeviceAnswer> {
+    const { model } = this.deps;
+    if (!model) return { kind: "no_model" };
+    const tools = this.deps.registry.toolsFor(device);
+    const roomId = device.room_id;
+    return oneShotTurn(
+      {
+        model,
+        system: renderPrompt(this.template(device.backend), promptVars(device, tools, this.deps.agentPort)),
+        tools,
+        limits: this.deps.limits,
+        history: this.deps.history,
+        ...(roomId
+          ? { room: { id: roomId, notice: (text: string) => this.notice(device, roomId, text) } }
+          : {}),
+        ending: endingSentence,
+        maxRoomChars: ROOM_MAX_CHARS,
+        log: this.deps.log.child({ device: device.name }),
+      },
+      request,
+    );
+  }
+
+  private notice(device: Device, roomId: string, text: string): Promise<string> {
+    return this.deps.roomFor(device, roomId).notice(text);
   }
 
   /** A reaction in a device room: an approval answer, or nothing. */
