@@ -1,7 +1,13 @@
-import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
+import Anthropic, {
+  AnthropicError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+} from "@anthropic-ai/sdk";
 import type { ToolDefinition } from "../capabilities/registry";
 import { errorCode } from "../common/errors";
 import type { AgentBlock, AgentMessage } from "./messages";
+import { streamMessage, StreamStalled } from "./stream-request";
 
 export interface ModelSettings {
   model: string;
@@ -27,8 +33,13 @@ export interface ModelReply {
   usage?: { inputTokens: number; outputTokens: number };
 }
 
+/** Optional: the reply's text piece by piece as it is written (streamed answers). */
+export interface ModelHooks {
+  onText?(delta: string): void;
+}
+
 export interface Model {
-  create(request: ModelRequest): Promise<ModelReply>;
+  create(request: ModelRequest, hooks?: ModelHooks): Promise<ModelReply>;
 }
 
 export type ModelFailure =
@@ -66,10 +77,12 @@ export class ModelError extends Error {
 }
 
 /**
- * The Messages API through @anthropic-ai/sdk, with our own retries (the SDK's are off) so
- * that what is retried, how long we wait and what the operator reads are decided here:
- * connection errors, timeouts, 429, 5xx and 529 are retried with exponential backoff
- * (retry-after honoured); 401, 403 and other 4xx are not.
+ * The Messages API through @anthropic-ai/sdk, streamed (`messages.stream`), with our own
+ * retries (the SDK's are off) so that what is retried, how long we wait and what the operator
+ * reads are decided here: connection errors, timeouts, 429, 5xx and 529 are retried with
+ * exponential backoff (retry-after honoured); 401, 403 and other 4xx are not. A stream that
+ * breaks after some of its text was handed to `onText` is not retried: the operator has read
+ * that text, and a second attempt would write a different answer under it.
  */
 export class AnthropicModel implements Model {
   private readonly client: Anthropic;
@@ -86,16 +99,27 @@ export class AnthropicModel implements Model {
     });
   }
 
-  async create(request: ModelRequest): Promise<ModelReply> {
+  async create(request: ModelRequest, hooks: ModelHooks = {}): Promise<ModelReply> {
     for (let attempt = 1; ; attempt++) {
+      let wrote = false;
       try {
-        const message = await this.client.messages.create({
-          model: this.settings.model,
-          max_tokens: this.settings.maxTokens,
-          system: request.system,
-          messages: request.messages as AgentMessage[],
-          tools: request.tools as ToolDefinition[],
-        });
+        const message = await streamMessage(
+          this.client,
+          {
+            model: this.settings.model,
+            max_tokens: this.settings.maxTokens,
+            system: request.system,
+            messages: request.messages as AgentMessage[],
+            tools: request.tools as ToolDefinition[],
+          },
+          {
+            idleMs: this.settings.timeoutMs,
+            onText: (delta) => {
+              wrote = true;
+              hooks.onText?.(delta);
+            },
+          },
+        );
         const content: ModelReply["content"] = [];
         for (const block of message.content) {
           if (block.type === "text") content.push({ type: "text", text: block.text });
@@ -113,8 +137,8 @@ export class AnthropicModel implements Model {
           ...usageOf(message.usage),
         };
       } catch (error) {
-        const failure = classify(error, this.settings);
-        if (!RETRIED.has(failure.kind) || attempt > this.settings.retries) {
+        const failure = classify(error, this.settings, wrote);
+        if (wrote || !RETRIED.has(failure.kind) || attempt > this.settings.retries) {
           throw new ModelError(failure.kind, failure.sentence, attempt, failure.status);
         }
         await this.sleep(this.backoff(attempt, failure.retryAfterMs));
@@ -146,11 +170,24 @@ interface Classified {
   retryAfterMs?: number;
 }
 
-export function classify(error: unknown, settings: Pick<ModelSettings, "baseUrl" | "timeoutMs">): Classified {
+export function classify(
+  error: unknown,
+  settings: Pick<ModelSettings, "baseUrl" | "timeoutMs">,
+  midAnswer = false,
+): Classified {
+  const seconds = settings.timeoutMs / 1000;
+  if (error instanceof StreamStalled) {
+    return {
+      kind: "timeout",
+      sentence: midAnswer
+        ? `the model API stopped sending its answer for ${seconds} s, so it was cut off`
+        : `the model API did not answer within ${seconds} s`,
+    };
+  }
   if (error instanceof APIConnectionTimeoutError) {
     return {
       kind: "timeout",
-      sentence: `the model API did not answer within ${settings.timeoutMs / 1000} s`,
+      sentence: `the model API did not answer within ${seconds} s`,
     };
   }
   if (error instanceof APIConnectionError) {
@@ -192,7 +229,26 @@ export function classify(error: unknown, settings: Pick<ModelSettings, "baseUrl"
       });
     return { kind: "rejected", status, sentence: `the model API rejected the request (${status}${detail})` };
   }
+  if (error instanceof APIError) return streamError(error, midAnswer);
+  // The connection broke after the response began (the SDK wraps fetch's "terminated").
+  if (error instanceof AnthropicError) {
+    return {
+      kind: "unreachable",
+      sentence: `the connection to the model API at ${settings.baseUrl} broke off${midAnswer ? " in the middle of its answer" : ""} (${rootCause(error)})`,
+    };
+  }
   throw error;
+}
+
+/** An `error` event inside the stream (no HTTP status): its error type says which failure. */
+function streamError(error: { type?: unknown }, midAnswer: boolean): Classified {
+  const where = midAnswer ? " in the middle of its answer" : "";
+  const type = typeof error.type === "string" ? error.type : "error";
+  if (type === "overloaded_error")
+    return { kind: "overloaded", sentence: `the model API is overloaded (it said so${where})` };
+  if (type === "rate_limit_error")
+    return { kind: "rate_limited", sentence: `the model API is rate-limiting requests (it said so${where})` };
+  return { kind: "server", sentence: `the model API failed${where} (${type})` };
 }
 
 function rootCause(error: unknown): string {

@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { streamReply, type BreakOff, type StreamPace } from "./anthropic-standin-stream";
 
 /**
  * A STAND-IN for the Anthropic Messages API — not the real service. Tests and benchmarks
  * point the real @anthropic-ai/sdk at it (llm.base_url) because the real API needs the
  * internet. It speaks real HTTP (POST /v1/messages), answers from a script (text,
  * tool_use blocks, or failures: 401, 429, 529, slow, hang-up), and records every request
- * it was sent so a test can check exactly what the model would have seen.
+ * it was sent so a test can check exactly what the model would have seen. A request with
+ * `stream: true` is answered with the API's server-sent events (anthropic-standin-stream.ts),
+ * at the pace `streamPace()` sets, and a scripted reply can break off midway (`breakOff`).
  */
 export interface StandInRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -14,6 +17,7 @@ export interface StandInRequest {
     model?: string;
     system?: string;
     max_tokens?: number;
+    stream?: boolean;
     messages: Array<{ role: string; content: string | StandInBlock[] }>;
     tools?: Array<{ name: string; description?: string; input_schema?: unknown }>;
   };
@@ -25,7 +29,14 @@ export type StandInBlock =
   | { type: "tool_result"; tool_use_id: string; content: unknown; is_error?: boolean };
 
 export type Scripted =
-  | { kind: "reply"; content: StandInBlock[]; stopReason?: string; usage?: StandInUsage }
+  | {
+      kind: "reply";
+      content: StandInBlock[];
+      stopReason?: string;
+      usage?: StandInUsage;
+      /** Streamed requests only: the stream breaks as this says. */
+      breakOff?: BreakOff;
+    }
   | { kind: "fail"; status: number; errorType: string; message: string; retryAfterS?: number }
   | { kind: "slow"; delayMs: number; then: Scripted }
   | { kind: "hangup" };
@@ -50,6 +61,10 @@ export function estimatedUsage(request: StandInRequest, content: StandInBlock[])
   const tokens = (value: unknown): number => Math.max(1, Math.ceil(JSON.stringify(value).length / 4));
   return { input_tokens: tokens(request.body), output_tokens: tokens(content) };
 }
+
+/** A scripted reply whose stream breaks after `afterChars` characters of text (see BreakOff). */
+export const breakOff = (scripted: Scripted, afterChars: number, how: BreakOff["how"]): Scripted =>
+  scripted.kind === "reply" ? { ...scripted, breakOff: { afterChars, how } } : scripted;
 
 let toolIds = 0;
 
@@ -104,6 +119,8 @@ export class AnthropicStandIn {
   readonly requests: StandInRequest[] = [];
   private readonly queue: Array<Scripted | Responder> = [];
   private fallback: Responder = () => say("(the stand-in has nothing scripted for this request)");
+  /** Streamed text: each text block in one delta, at once, unless a test asks for a pace. */
+  private pace: StreamPace = { chunkChars: Infinity, delayMs: 0 };
 
   private constructor(
     private readonly server: Server,
@@ -135,6 +152,12 @@ export class AnthropicStandIn {
   /** What to answer when the script is used up. */
   otherwise(responder: Responder): this {
     this.fallback = responder;
+    return this;
+  }
+
+  /** How streamed replies are cut and spaced (kept across reset(); a test sets it back). */
+  streamPace(pace: Partial<StreamPace>): this {
+    this.pace = { chunkChars: Infinity, delayMs: 0, ...pace };
     return this;
   }
 
@@ -189,6 +212,19 @@ export class AnthropicStandIn {
           scripted.retryAfterS !== undefined ? { "retry-after": String(scripted.retryAfterS) } : {},
         );
       case "reply":
+        if (request.body.stream === true)
+          return streamReply(
+            res,
+            {
+              id: `msg_standin_${this.requests.length}`,
+              model: request.body.model ?? "stand-in",
+              content: scripted.content.flatMap((b) => (b.type === "tool_result" ? [] : [b])),
+              stopReason: scripted.stopReason ?? "end_turn",
+              usage: scripted.usage ?? estimatedUsage(request, scripted.content),
+              ...(scripted.breakOff ? { breakOff: scripted.breakOff } : {}),
+            },
+            this.pace,
+          );
         return send(res, 200, {
           id: `msg_standin_${this.requests.length}`,
           type: "message",
