@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -12,38 +12,12 @@ import { DeviceStore } from "../../state/devices";
 import { BOT_MIGRATIONS } from "../../state/migrations";
 import { confirmationCode } from "./support/device-room";
 import { describeLab } from "./support/lab";
+import { cleanPc4, onPc4 } from "./support/pc4";
 import { LabSession, WAIT } from "./support/session";
 import { hubPeers, tracesOnPc } from "./support/wg-state";
 
 const PC = "pc4";
 const NAME = "pcb1";
-
-/** A command on pc4 (its network and mounts), as its admin user or as root. */
-function onPc4(facts: LabFacts, command: string, asUser = true): Promise<{ code: number; out: string }> {
-  const host = facts.hosts[PC]!;
-  const pid = readFileSync(host.holderPid!, "utf8").trim();
-  const inner = asUser
-    ? ["runuser", "-u", host.adminUser!, "--", "sh", "-c", command]
-    : ["sh", "-c", command];
-  return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", ["-t", pid, "-m", "-n", "--", ...inner], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, out }));
-  });
-}
-
-function cleanPc4(facts: LabFacts): Promise<unknown> {
-  return onPc4(
-    facts,
-    `wg-quick down mesh0 >/dev/null 2>&1; rm -f /etc/wireguard/mesh0.conf; pkill -f '/[m]eshpilot/(supervise|device-agent)'; rm -rf /home/*/.local/share/meshpilot /home/*/.config/meshpilot /home/*/.local/state/meshpilot /home/*/meshpilot-pcb* /home/*/pcb*.tar.gz; true`,
-    false,
-  );
-}
 
 /** The lab's config with a state dir of this test's own (other test runs wipe the lab's default one). */
 function bundleConfig(facts: LabFacts): string {
@@ -64,8 +38,8 @@ function deviceRow(configFile: string, name: string) {
 }
 
 describeLab("meshpilot bundle: a PC with no route to the listener installs from an archive", (lab) => {
-  beforeAll(() => cleanPc4(lab()));
-  afterAll(() => cleanPc4(lab()));
+  beforeAll(() => cleanPc4(lab(), ["/home/*/meshpilot-pcb*", "/home/*/pcb*.tar.gz"]));
+  afterAll(() => cleanPc4(lab(), ["/home/*/meshpilot-pcb*", "/home/*/pcb*.tar.gz"]));
 
   test("the archive unpacks and installs on pc4 with sudo sh install.sh; the bot finishes it over the mesh and says so; revoke names the uninstall script, which leaves nothing", async () => {
     const facts = lab();

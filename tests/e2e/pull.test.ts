@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -11,38 +10,12 @@ import { openDatabase } from "../../state/db";
 import { DeviceStore } from "../../state/devices";
 import { BOT_MIGRATIONS } from "../../state/migrations";
 import { describeLab } from "./support/lab";
+import { cleanPc4, onPc4 } from "./support/pc4";
 import { confirmationCode } from "./support/device-room";
 import { LabSession, WAIT } from "./support/session";
 import { hubFileDevices, hubPeers, tracesOnPc } from "./support/wg-state";
 
 const PC = "pc4";
-
-/** Runs a command on pc4 (its network and mounts) as the admin user, like a person at its terminal. */
-function onPc4(facts: LabFacts, command: string, asUser = true): Promise<{ code: number; out: string }> {
-  const host = facts.hosts[PC]!;
-  const pid = readFileSync(host.holderPid!, "utf8").trim();
-  const inner = asUser
-    ? ["runuser", "-u", host.adminUser!, "--", "sh", "-c", command]
-    : ["sh", "-c", command];
-  return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", ["-t", pid, "-m", "-n", "--", ...inner], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, out }));
-  });
-}
-
-function cleanPc4(facts: LabFacts): Promise<unknown> {
-  return onPc4(
-    facts,
-    `wg-quick down mesh0 >/dev/null 2>&1; rm -f /etc/wireguard/mesh0.conf; pkill -f '/[m]eshpilot/(supervise|device-agent)'; rm -rf /home/*/.local/share/meshpilot /home/*/.config/meshpilot /home/*/.local/state/meshpilot; true`,
-    false,
-  );
-}
 
 /** The lab's config plus enroll: (and what a test changes), written for this test. */
 function pullConfig(
