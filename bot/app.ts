@@ -113,6 +113,7 @@ export async function startBot(
   });
   const { table } = services;
   const agents = buildAgents(config, secrets, db, appservice, services, log);
+  services.bindAgents(agents);
   const router = new MessageRouter({
     operators,
     botRooms: () => bot.getJoinedRooms(),

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Appservice } from "matrix-bot-sdk";
 import type { Logger } from "../common/log";
-import { agentPortOf, type Config } from "../config/schema";
+import { agentPortOf, LLM_DEFAULTS, type Config } from "../config/schema";
 import { SshDevices } from "../capabilities/ssh/devices";
 import { readPrivateKeyFile } from "../provisioning/keys-on-disk";
 import type { HostKeyChangedError } from "../ssh/connect";
@@ -13,6 +13,7 @@ import { SshPool } from "../ssh/pool";
 import type { Db } from "../state/db";
 import { DeviceStore } from "../state/devices";
 import { buildCommandTable } from "./commands";
+import type { FanoutAgents } from "./commands/ask";
 import type { CommandTable } from "./commands/table";
 import { AppserviceProvisioner } from "./device-rooms";
 import { agentHealthCheck } from "../capabilities/wg/agent-http";
@@ -63,6 +64,8 @@ export interface Services {
   /** The web panel's links and sessions (undefined without panel:), and its change signal. */
   panelAuth: PanelAuth | undefined;
   changes: Changes;
+  /** !ask needs the agents, which are built after the command table (bot/agents.ts needs these services). */
+  bindAgents(agents: FanoutAgents): void;
   close(): void;
 }
 
@@ -157,8 +160,16 @@ export function buildServices(
     busy: (name) => revoker.busy(name),
     log,
   });
+  let fanoutAgents: FanoutAgents | undefined;
+  const llm = config.llm ?? LLM_DEFAULTS;
   const table = buildCommandTable({
     addPc: { provisioning, pull, roomAlias: (device) => matrix.roomAlias(device) },
+    ask: {
+      devices: () => devices.list(),
+      health: () => health.all(),
+      agents: () => fanoutAgents,
+      limits: { concurrency: llm.fanout_concurrency, timeoutMs: llm.fanout_timeout_s * 1000 },
+    },
     enroll: { pull, bundles },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
     health: {
@@ -211,6 +222,9 @@ export function buildServices(
     wgAudit,
     panelAuth,
     changes,
+    bindAgents: (agents) => {
+      fanoutAgents = agents;
+    },
     close: () => {
       pool.closeAll();
       sshDevices.closeAll();

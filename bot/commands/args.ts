@@ -21,8 +21,13 @@ export function parseArgs(
   const positionals: Record<string, string> = {};
   const flags: Record<string, string | true> = {};
   const rest: string[] = [];
+  const restAt = spec.positionals[spec.positionals.length - 1]?.rest ? spec.positionals.length - 1 : -1;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
+    if (restAt >= 0 && rest.length >= restAt && (rest.length > restAt || !word.startsWith("--"))) {
+      rest.push(word);
+      continue;
+    }
     if (!word.startsWith("--")) {
       rest.push(word);
       continue;
@@ -43,6 +48,8 @@ export function parseArgs(
     }
     flags[rawName] = value!;
   }
+  if (restAt >= 0 && rest.length > restAt)
+    rest.splice(restAt, rest.length - restAt, rest.slice(restAt).join(" "));
   if (rest.length > spec.positionals.length) {
     fail(`too many arguments for !${command.name}`);
   }

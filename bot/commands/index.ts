@@ -1,4 +1,5 @@
 import { addPcCommand, type AddPcDeps } from "./add-pc";
+import { askCommand, type AskDeps } from "./ask";
 import { auditCommand, type AuditDeps } from "./audit";
 import { enrollCommand, type EnrollDeps } from "./enroll";
 import { healthCommand, type HealthDeps } from "./health";
@@ -10,6 +11,7 @@ import { createCommandTable, type CommandTable } from "./table";
 /** What the commands need from the rest of the bot. */
 export interface CommandDeps {
   addPc: AddPcDeps;
+  ask: AskDeps;
   audit: AuditDeps;
   enroll: EnrollDeps;
   health: HealthDeps;
@@ -26,6 +28,7 @@ export function buildCommandTable(deps: CommandDeps): CommandTable {
     auditCommand(deps.audit),
     healthCommand(deps.health),
     healthCommand(deps.health, "devices"),
+    askCommand(deps.ask),
     revokeCommand(deps.revoke),
     panelCommand(deps.panel),
   ]);

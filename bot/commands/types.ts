@@ -10,6 +10,11 @@ export interface ArgSpec {
 export interface PositionalSpec {
   name: string;
   required: boolean;
+  /**
+   * Only on the last positional: it takes every remaining word, joined by spaces, and a word
+   * there that starts with -- is a word, not an option (free text, like !ask's question).
+   */
+  rest?: boolean;
 }
 
 export interface FlagSpec {

@@ -35,6 +35,7 @@ describe("the command table", () => {
       "audit",
       "health",
       "devices",
+      "ask",
       "revoke",
       "panel",
     ]);
