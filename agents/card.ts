@@ -34,6 +34,11 @@ export interface CardRequest {
   need: ApprovalNeed;
   /** Which rule asked: "approval is needed for change and run calls (…)". */
   rule: string;
+  /**
+   * What 🔁 would allow and for how long ("change calls of systemctl through shell.exec on
+   * pc1", "15 min"); without it the card offers no session.
+   */
+  session?: { scope: string; duration: string };
 }
 
 export type Block =
@@ -77,6 +82,12 @@ const CARD_MAX_BYTES = 48_000;
 const HIDDEN_WARNING =
   "⚠ Part of what would run is not shown above. Refuse unless you know what the hidden part is (its length and SHA-256 are given).";
 const ANSWER = "React 👍 or ✅ to allow, 👎 or ❌ to refuse.";
+
+/** The answer line; with a session it says exactly what 🔁 allows, whatever the arguments. */
+export function answerLine(session: CardRequest["session"]): string {
+  if (!session) return ANSWER;
+  return `React 👍 or ✅ to allow this call once, 🔁 to allow all ${session.scope} for ${session.duration} (any arguments, no more cards), 👎 or ❌ to refuse.`;
+}
 
 export function approvalCard(request: CardRequest): CardMessage {
   for (const detail of [FULL, COMPACT]) {
@@ -145,7 +156,7 @@ function blocks(request: CardRequest, detail: Detail): Block[] {
   const program = out.filter((b) => b.kind === "code" && /^(argv|command) /.test(b.label));
   if (program.some((b) => b.kind === "code" && / not shown; /.test(b.text)))
     out.push({ kind: "line", text: HIDDEN_WARNING });
-  out.push({ kind: "line", text: ANSWER });
+  out.push({ kind: "line", text: answerLine(request.session) });
   return out;
 }
 

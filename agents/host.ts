@@ -3,16 +3,16 @@ import type { ApprovalNeed, Tool } from "../capabilities/types";
 import { describeFailure } from "../common/errors";
 import type { Logger } from "../common/log";
 import type { Device } from "../state/devices";
+import { askOperators } from "./approval-ask";
 import type { ApprovalBroker, ApprovalDecision } from "./approvals";
-import { approvalCard, type CardMessage } from "./card";
-import { describeCall } from "./describe";
-import { approvalRule } from "./device-policy";
+import type { CardMessage } from "./card";
 import type { DeviceAnswer } from "./fanout";
 import { oneShotTurn, type OneShotRequest } from "./one-shot";
 import type { HistoryStore } from "./history";
 import { runTurn, type TurnOutcome } from "./loop";
 import type { Model, ModelError } from "./model";
 import { promptVars, readPromptTemplate, renderPrompt } from "./prompt";
+import { streamAnswers } from "./stream-answer";
 import { truncateText } from "./truncate";
 
 /** What an agent can do in its room, as its own Matrix user (built by the bot layer). */
@@ -27,6 +27,8 @@ export interface AgentRoom {
    */
   ask(message: CardMessage): Promise<string>;
   typing(on: boolean): Promise<void>;
+  /** Optional: raw message content (streamed answers post and edit with it); resolves with its event id. */
+  send?(content: Record<string, unknown>): Promise<string>;
 }
 
 export interface AgentMessageIn {
@@ -39,11 +41,19 @@ export interface AgentMessageIn {
 export interface AgentHostDeps {
   /** Undefined when the config has no llm section: the agent then says so. */
   model: Model | undefined;
+  /** Wraps the model for one device (agents/metered-model.ts): usage counted, daily limits kept. */
+  meter?: (model: Model, device: Device) => Model;
   registry: ToolRegistry;
   history: HistoryStore;
   approvals: ApprovalBroker;
   roomFor(device: Device, roomId: string): AgentRoom;
-  limits: { maxToolRounds: number; toolOutputMaxChars: number; approvalTimeoutS: number };
+  limits: {
+    maxToolRounds: number;
+    toolOutputMaxChars: number;
+    approvalTimeoutS: number;
+    /** llm.push_after_s: a turn longer than this ends with an answer that pushes. */
+    pushAfterS?: number;
+  };
   agentPort: number;
   log: Logger;
 }
@@ -94,7 +104,7 @@ export class AgentHost {
    * history as one closed turn, without its tool calls, so a follow-up typed there has context.
    */
   async askOnce(device: Device, request: OneShotRequest): Promise<DeviceAnswer> {
-    const { model } = this.deps;
+    const model = this.modelFor(device);
     if (!model) return { kind: "no_model" };
     const tools = this.deps.registry.toolsFor(device);
     const roomId = device.room_id;
@@ -147,7 +157,7 @@ export class AgentHost {
 
   private async turn(device: Device, message: AgentMessageIn, room: AgentRoom): Promise<void> {
     const log = this.deps.log.child({ device: device.name, roomId: message.roomId });
-    const { model } = this.deps;
+    const model = this.modelFor(device);
     if (!model) {
       await room.say(
         "I have no model to think with: meshpilot's config has no llm: section (see config/meshpilot.example.yaml).",
@@ -155,6 +165,13 @@ export class AgentHost {
       return;
     }
     const typing = new Typing(room, log);
+    // The model's text streams into the room, edited in place (agents/stream-answer.ts).
+    const answers = streamAnswers(room, {
+      caller: message.sender,
+      pushAfterS: this.deps.limits.pushAfterS,
+      maxChars: ROOM_MAX_CHARS,
+      log,
+    });
     try {
       const tools = this.deps.registry.toolsFor(device);
       const system = renderPrompt(
@@ -180,9 +197,11 @@ export class AgentHost {
             await room.notice(text);
           },
           log,
+          ...(answers ? { stream: answers } : {}),
         },
         message.body,
       );
+      await answers?.abandon();
       this.deps.history.append(message.roomId, outcome.messages);
       log.info(
         { calls: outcome.calls.map((c) => `${c.tool}:${c.outcome}`), failed: outcome.failure?.kind },
@@ -191,6 +210,7 @@ export class AgentHost {
       const ending = endingSentence(outcome);
       if (ending) await room.say(ending);
     } catch (error) {
+      await answers?.abandon();
       await room.say(describeFailure(log, "agent turn", error));
     } finally {
       await typing.stop();
@@ -204,25 +224,22 @@ export class AgentHost {
     typing: Typing,
     { tool, input, need }: { tool: Tool; input: Record<string, unknown>; need: ApprovalNeed },
   ): Promise<ApprovalDecision> {
-    const call = describeCall(tool.name, input);
-    const card = approvalCard({
-      agent: `agent-${device.name}`,
-      device: device.name,
-      tool: tool.name,
-      input,
-      need,
-      rule: approvalRule(device, tool.name, need),
-    });
-    await typing.stop();
-    const decision = await this.deps.approvals.request(roomId, device.name, call, () => room.ask(card));
-    if (decision.outcome === "allowed")
-      await room.notice(`✅ approved by ${decision.by} — running \`${call}\``);
-    else if (decision.outcome === "refused")
-      await room.notice(`❌ refused by ${decision.by} — \`${call}\` was not run`);
-    else if (decision.outcome === "timed_out")
-      await room.notice(`⏱ no answer within ${decision.afterS} s — \`${call}\` was declined and not run`);
+    const decision = await askOperators(
+      this.deps.approvals,
+      device,
+      roomId,
+      room,
+      { tool: tool.name, input, need },
+      () => typing.stop(),
+    );
     typing.start();
     return decision;
+  }
+
+  /** The model for one device's turns: metered (usage counted, daily limits kept) when configured. */
+  private modelFor(device: Device): Model | undefined {
+    const { model, meter } = this.deps;
+    return model && meter ? meter(model, device) : model;
   }
 
   private template(backend: Device["backend"]): string {
@@ -240,6 +257,8 @@ export function endingSentence(outcome: TurnOutcome): string | undefined {
   const ran = outcome.calls.filter((c) => c.outcome === "done" || c.outcome === "failed");
   const already =
     ran.length > 0 ? ` (tools already run this turn: ${ran.map((c) => c.tool).join(", ")})` : "";
+  // A daily token limit: its own sentence says what happened and what lifts it.
+  if (outcome.failure?.kind === "budget") return outcome.failure.sentence;
   if (outcome.failure)
     return `I couldn't answer: ${outcome.failure.sentence}${attempts(outcome.failure)}.${already} ${advice(outcome.failure)}`;
   if (outcome.roundsExhausted)

@@ -55,6 +55,7 @@ export function buildAgents(
     approvals: new ApprovalBroker(db, {
       operators: new Set(config.operators),
       timeoutMs: limits.approval_timeout_s * 1000,
+      sessionMs: limits.approval_session_s * 1000,
       log: agentLog,
     }),
     roomFor: (device, roomId) => agentRoom(appservice, agentUserId(config, device), roomId, config.operators),
@@ -62,6 +63,7 @@ export function buildAgents(
       maxToolRounds: limits.max_tool_rounds,
       toolOutputMaxChars: limits.tool_output_max_chars,
       approvalTimeoutS: limits.approval_timeout_s,
+      pushAfterS: limits.push_after_s,
     },
     agentPort,
     log: agentLog,
@@ -94,6 +96,8 @@ function agentRoom(
     typing: async (on) => {
       await client.setTyping(roomId, on, TYPING_TIMEOUT_MS);
     },
+    // Streamed answers (agents/stream-answer.ts) build their own content: posts and m.replace edits.
+    send: (content) => client.sendMessage(roomId, content),
   };
 }
 

@@ -164,7 +164,7 @@ describeLab("per-device agents: a WireGuard device", (lab) => {
           "```",
           "approved",
           "```",
-          "React 👍 or ✅ to allow, 👎 or ❌ to refuse.",
+          "React 👍 or ✅ to allow this call once, 🔁 to allow all fs.write calls on pc1 for 15 min (any arguments, no more cards), 👎 or ❌ to refuse.",
         ].join("\n"),
       );
       expect(request.content["m.mentions"]).toEqual({ user_ids: ["@operator:meshpilot.test"] });

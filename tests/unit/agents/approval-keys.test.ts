@@ -13,11 +13,13 @@ describe("approval answers", () => {
     ["✖️", "refuse"],
     ["👎", "refuse"],
     ["👎🏿", "refuse"],
+    ["🔁", "session"],
+    ["🔁\uFE0F", "session"],
   ])("reaction %s → %s", (key, answer) => {
     expect(answerFromReaction(key)).toBe(answer);
   });
 
-  test.each(["🎉", "❤️", "👀", "yes", "", "✅✅"])("reaction %p is not an answer", (key) => {
+  test.each(["🎉", "❤️", "👀", "yes", "", "✅✅", "🔂", "🔄"])("reaction %p is not an answer", (key) => {
     expect(answerFromReaction(key)).toBeUndefined();
   });
 
@@ -34,6 +36,8 @@ describe("approval answers", () => {
     ["no", "refuse"],
     ["No!", "refuse"],
     ["❌", "refuse"],
+    ["session", "session"],
+    ["🔁", "session"],
   ])("reply %p → %s", (body, answer) => {
     expect(answerFromReply(body)).toBe(answer);
   });

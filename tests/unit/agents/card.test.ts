@@ -159,3 +159,23 @@ describe("describeCall: the one line after the card", () => {
     expect(describeCall("shell.eval", { command: "echo `id`" })).toBe("shell.eval echo \\x60id\\x60");
   });
 });
+
+describe("the approval card's 🔁 offer", () => {
+  test("with a session the answer line says exactly what 🔁 allows and for how long; no new tags", () => {
+    const { body, html } = approvalCard({
+      agent: "agent-pc1",
+      device: "pc1",
+      tool: "shell.exec",
+      input: { argv: ["systemctl", "restart", "nginx"] },
+      need: CHANGE,
+      rule: RULE,
+      session: { scope: "change calls of systemctl through shell.exec on pc1", duration: "15 min" },
+    });
+    const last = body.split("\n").pop();
+    expect(last).toBe(
+      "React 👍 or ✅ to allow this call once, 🔁 to allow all change calls of systemctl through shell.exec on pc1 for 15 min (any arguments, no more cards), 👎 or ❌ to refuse.",
+    );
+    expect(html).toContain("🔁 to allow all change calls of systemctl through shell.exec on pc1 for 15 min");
+    expect(tags(html).every((t) => TAGS.has(t))).toBe(true);
+  });
+});
