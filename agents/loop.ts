@@ -20,6 +20,12 @@ export interface TurnDeps {
   approve(tool: Tool, input: Record<string, unknown>, need: ApprovalNeed): Promise<ApprovalDecision>;
   /** What the agent says in the room (text the model wrote). */
   say(text: string): Promise<void>;
+  /**
+   * Optional streaming, used instead of say(): `text` gets each piece of a reply's text as
+   * the model writes it, and `done` gets the reply's whole text ("" when it wrote none) once
+   * the reply is complete, `final` when no tool call follows it.
+   */
+  stream?: { text(delta: string): void; done(text: string, final: boolean): Promise<void> };
   /** A plain statement from meshpilot itself (a refusal by policy). */
   notice(text: string): Promise<void>;
   log: Logger;
@@ -53,11 +59,11 @@ export async function runTurn(deps: TurnDeps, userText: string): Promise<TurnOut
   for (let round = 0; ; round++) {
     let reply;
     try {
-      reply = await deps.model.create({
-        system: deps.system,
-        messages: [...deps.history, ...turn],
-        tools: definitions,
-      });
+      const stream = deps.stream;
+      reply = await deps.model.create(
+        { system: deps.system, messages: [...deps.history, ...turn], tools: definitions },
+        stream ? { onText: (delta) => stream.text(delta) } : {},
+      );
     } catch (error) {
       if (!(error instanceof ModelError)) throw error;
       return {
@@ -75,7 +81,9 @@ export async function runTurn(deps: TurnDeps, userText: string): Promise<TurnOut
       .join("\n\n");
     const uses = content.filter((b): b is ToolUseBlock => b.type === "tool_use");
     const note = reply.stopReason === "max_tokens" ? "\n\n[answer cut at llm.max_tokens]" : "";
-    if (text) await deps.say(`${text}${note}`);
+    const said = text ? `${text}${note}` : "";
+    if (deps.stream) await deps.stream.done(said, uses.length === 0);
+    else if (said) await deps.say(said);
     if (uses.length === 0) return { messages: turn, calls, roundsExhausted: false };
     if (round >= deps.maxToolRounds) {
       const results = uses.map((u) => errorResult(u, "not run: this turn reached its limit of tool rounds"));

@@ -91,3 +91,21 @@ export class AnswerStream {
     this.stats.sends++;
   }
 }
+
+/** llm.push_after_s's default, for a host built without it. */
+const DEFAULT_PUSH_AFTER_S = 20;
+
+/** An AnswerStream for one turn in a room that can post raw content; undefined when it cannot. */
+export function streamAnswers(
+  room: { send?: SendContent },
+  options: { caller: string; pushAfterS: number | undefined; maxChars: number; log: Logger },
+): AnswerStream | undefined {
+  const send = room.send?.bind(room);
+  if (!send) return undefined;
+  return new AnswerStream(send, {
+    caller: options.caller,
+    pushAfterMs: (options.pushAfterS ?? DEFAULT_PUSH_AFTER_S) * 1000,
+    maxChars: options.maxChars,
+    log: options.log,
+  });
+}
