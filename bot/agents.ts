@@ -2,7 +2,10 @@ import type { Appservice } from "matrix-bot-sdk";
 import { AgentHost, type AgentRoom } from "../agents/host";
 import { ApprovalBroker } from "../agents/approvals";
 import { HistoryStore } from "../agents/history";
+import { MeteredModel } from "../agents/metered-model";
 import { AnthropicModel } from "../agents/model";
+import { dailyLimitsOf } from "../agents/usage-budget";
+import { UsageStore } from "../agents/usage-store";
 import { toolRegistry } from "../capabilities/registry";
 import type { SshDevices } from "../capabilities/ssh/devices";
 import type { AuditMirror } from "../capabilities/wg/audit-mirror";
@@ -42,11 +45,14 @@ export function buildAgents(
           retryBaseMs: llm.retry_base_ms,
         })
       : undefined;
+  // Spending: every reply's usage per device and UTC day; the daily limits refuse a call before it is sent.
+  const meter = { store: new UsageStore(db), limits: dailyLimitsOf(limits), model: limits.model };
   const agentPort = agentPortOf(config);
   const agentLog = log.child({ component: "agents" });
   const wg = new WgDevices({ stateDir: config.state_dir, agentPort, audit: services.wgAudit, log: agentLog });
   return new AgentHost({
     model,
+    meter: (inner, device) => new MeteredModel(inner, meter, device.name),
     registry: toolRegistry({ wg, ssh: services.sshDevices }),
     history: new HistoryStore(db, {
       maxTurns: limits.history_max_turns,
