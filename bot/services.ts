@@ -12,6 +12,9 @@ import { HostKeyStore } from "../ssh/host-keys";
 import { SshPool } from "../ssh/pool";
 import type { Db } from "../state/db";
 import { DeviceStore } from "../state/devices";
+import { GrantStore } from "../agents/approval-grants";
+import { dailyLimitsOf } from "../agents/usage-budget";
+import { UsageStore } from "../agents/usage-store";
 import { buildCommandTable } from "./commands";
 import type { FanoutAgents } from "./commands/ask";
 import type { CommandTable } from "./commands/table";
@@ -162,6 +165,7 @@ export function buildServices(
   });
   let fanoutAgents: FanoutAgents | undefined;
   const llm = config.llm ?? LLM_DEFAULTS;
+  const usage = new UsageStore(db);
   const table = buildCommandTable({
     addPc: { provisioning, pull, roomAlias: (device) => matrix.roomAlias(device) },
     ask: {
@@ -170,6 +174,10 @@ export function buildServices(
       agents: () => fanoutAgents,
       limits: { concurrency: llm.fanout_concurrency, timeoutMs: llm.fanout_timeout_s * 1000 },
     },
+    // The same rows the agents' broker and metered model use (bot/agents.ts): SQLite is the hand-off.
+    approvals: { grants: new GrantStore(db) },
+    usage: { store: usage, prices: llm.prices, limits: dailyLimitsOf(llm) },
+    budget: { store: usage, limits: dailyLimitsOf(llm), known: (name) => devices.get(name) !== undefined },
     enroll: { pull, bundles },
     audit: { device: (name) => devices.get(name), sshAudit: (name) => sshDevices.audit(name), wgAudit },
     health: {

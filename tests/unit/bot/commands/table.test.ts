@@ -36,6 +36,9 @@ describe("the command table", () => {
       "health",
       "devices",
       "ask",
+      "approvals",
+      "usage",
+      "budget",
       "revoke",
       "panel",
     ]);
