@@ -82,7 +82,8 @@ describeLab("SSH-only devices: !add-pc --via ssh", (lab) => {
     [`!add-pc ${"x".repeat(40)} --via ssh --ssh pc2-viewer`, /is not a valid device name/],
     [
       "!add-pc web3 --via ssh --ssh nosuchalias",
-      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: pc2-viewer, pc1-admin, pc3-root$/,
+      // The lab's aliases (pi-admin too when the arm64 host is up), in the config's order.
+      /^there is no SSH host alias "nosuchalias" — give user@host\[:port\] or one of: (pi-admin, )?pc2-viewer, pc1-admin, pc3-root$/,
     ],
     ["!add-pc web3 --via ssh", /^--via ssh needs --ssh user@host\[:port\]/],
     [
