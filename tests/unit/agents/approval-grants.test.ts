@@ -12,7 +12,7 @@ const OP = "@op:example.org";
 const STRANGER = "@stranger:example.org";
 const SESSION_MS = 15 * 60_000;
 const CHANGE: ApprovalNeed = { needed: true, callClass: "change", reason: "fs.write changes a file" };
-const pc1 = { name: "pc1", created_at: 1, os: "linux", manifest: "{}" } as Device;
+const pc1 = { name: "pc1", backend: "wg", created_at: 1, os: "linux", manifest: "{}" } as Device;
 const WRITE: CallToApprove = { tool: "fs.write", input: { path: "/home/a/x", content: "x" }, need: CHANGE };
 /** 2026-12-02 14:00 UTC. */
 const T0 = Date.parse("2026-12-02T14:00:00Z");
@@ -171,5 +171,81 @@ describe("🔁 session grants", () => {
     expect(t.db.prepare("SELECT end_reason FROM approval_grants WHERE id = 2").get()).toEqual({
       end_reason: "restarted",
     });
+  });
+});
+
+describe("a grant through the agent's turn", () => {
+  test("the tool receives approvedBy naming the grant; the second identical-scope turn posts no card", async () => {
+    const { AgentHost } = await import("../../../agents/host");
+    const { HistoryStore } = await import("../../../agents/history");
+    const db = openDatabase(":memory:", BOT_MIGRATIONS);
+    const log = memoryLogger().log;
+    const broker = new ApprovalBroker(db, {
+      operators: new Set([OP]),
+      timeoutMs: 60_000,
+      sessionMs: SESSION_MS,
+      log,
+    });
+    const contexts: unknown[] = [];
+    const cards: string[] = [];
+    const said: string[] = [];
+    let round = 0;
+    const host = new AgentHost({
+      model: {
+        create: () =>
+          Promise.resolve(
+            round++ % 2 === 0
+              ? {
+                  content: [
+                    {
+                      type: "tool_use" as const,
+                      id: `t${round}`,
+                      name: "fs_write",
+                      input: { path: "/a", content: "x" },
+                    },
+                  ],
+                  stopReason: "tool_use",
+                }
+              : { content: [{ type: "text" as const, text: "done" }], stopReason: "end_turn" },
+          ),
+      },
+      registry: {
+        toolsFor: () => [
+          {
+            name: "fs.write",
+            description: "writes",
+            inputSchema: {},
+            classify: () => CHANGE,
+            timeoutMs: 1000,
+            execute: (_input, ctx) => Promise.resolve({ ok: true, output: String(contexts.push(ctx)) }),
+          },
+        ],
+      },
+      history: new HistoryStore(db, { maxTurns: 5, maxTokens: 10_000 }),
+      approvals: broker,
+      roomFor: () => ({
+        say: (text) => Promise.resolve(String(said.push(text))),
+        notice: (text) => Promise.resolve(String(said.push(text))),
+        ask: (card) => {
+          cards.push(card.body);
+          setImmediate(() => broker.onReaction("!r", OP, `$card${cards.length}`, "🔁"));
+          return Promise.resolve(`$card${cards.length}`);
+        },
+        typing: () => Promise.resolve(),
+      }),
+      limits: { maxToolRounds: 2, toolOutputMaxChars: 1000, approvalTimeoutS: 60 },
+      agentPort: 7700,
+      log,
+    });
+    const message = (body: string) => ({ roomId: "!r", eventId: `$${body}`, sender: OP, body });
+    await host.handle(pc1, message("first"));
+    await host.handle(pc1, message("second"));
+    expect(said.filter((s) => s === "done")).toHaveLength(2);
+    expect(said.some((s) => s.startsWith("✅ allowed by"))).toBe(true);
+    expect(cards).toHaveLength(1);
+    expect(contexts).toEqual([
+      { caller: OP, approvedBy: `${OP} (session grant #1)` },
+      { caller: OP, approvedBy: `${OP} (session grant #1)` },
+    ]);
   });
 });
