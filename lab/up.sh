@@ -81,7 +81,7 @@ if ! pid_alive "$pull_dir/holder.pid"; then
     mount --bind '$pull_dir/root' /root &&
     mount --bind '$pull_dir/etc-wireguard' /etc/wireguard &&
     mkdir -p /run/wireguard && mount -t tmpfs -o mode=755 tmpfs /run/wireguard &&
-    exec sleep infinity" &
+    exec sleep infinity" </dev/null >/dev/null 2>&1 &
   echo $! > "$pull_dir/holder.pid"
 fi
 if ! pid_alive "$pull_dir/relay.pid"; then
