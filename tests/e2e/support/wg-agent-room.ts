@@ -25,14 +25,21 @@ export class WgAgentRoom {
   home!: string;
   room!: string;
   private child: ChildProcess | undefined;
-  readonly agent = "@agent-pc1:meshpilot.test";
+  readonly agent: string;
 
   constructor(
     private readonly facts: LabFacts,
     private readonly name: string,
     readonly secret: string,
     private readonly llm: Record<string, unknown> = {},
-  ) {}
+    /** The device's name in the bot (its agent still runs in the pc1 namespace). */
+    readonly device = "pc1",
+  ) {
+    this.agent = `@agent-${device}:meshpilot.test`;
+  }
+
+  /** The bot's state database (read it; the bot owns it). */
+  dbPath!: string;
 
   async start(): Promise<void> {
     const facts = this.facts;
@@ -54,21 +61,22 @@ export class WgAgentRoom {
     this.session = new LabSession(facts, this.name, {}, { configFile });
     await this.session.start();
     const { reaction } = await this.session.command(
-      `!add-pc pc1 --via ssh --ssh lucas@${facts.hosts.pc1!.ip}`,
+      `!add-pc ${this.device} --via ssh --ssh lucas@${facts.hosts.pc1!.ip}`,
     );
-    if (reaction !== "✅") throw new Error("could not add pc1");
-    const db = openDatabase(join(config.state_dir, "meshpilot.db"), BOT_MIGRATIONS);
-    new DeviceStore(db).update("pc1", {
+    if (reaction !== "✅") throw new Error(`could not add ${this.device}`);
+    this.dbPath = join(config.state_dir, "meshpilot.db");
+    const db = openDatabase(this.dbPath, BOT_MIGRATIONS);
+    new DeviceStore(db).update(this.device, {
       backend: "wg",
       mesh_ip: facts.hosts.pc1!.ip,
       manifest: JSON.stringify(started.manifest),
     });
     db.close();
-    const secretDir = join(config.state_dir, "devices", "pc1");
+    const secretDir = join(config.state_dir, "devices", this.device);
     mkdirSync(secretDir, { recursive: true });
     writeFileSync(join(secretDir, "agent.secret"), this.secret);
     chmodSync(join(secretDir, "agent.secret"), 0o600);
-    this.room = await this.session.operator.resolveAlias("#device-pc1:meshpilot.test");
+    this.room = await this.session.operator.resolveAlias(`#device-${this.device}:meshpilot.test`);
     await this.session.operator.waitForInvite((id) => id === this.room, WAIT);
     await this.session.operator.join(this.room);
   }
