@@ -8,6 +8,9 @@ export default tseslint.config(
       "node_modules/**",
       "vendor/**",
       "coverage/**",
+      // Stryker's sandboxes (npm run test:mutation) are copies of the tree, not code to lint.
+      ".stryker-tmp*/**",
+      "reports/**",
       "eslint.config.mjs",
       "jest.config.js",
     ],

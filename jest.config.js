@@ -4,6 +4,8 @@ const common = {
   testEnvironment: "node",
   // Type errors are tsc's job (npm run typecheck); tests only transpile (isolatedModules).
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
+  // Stryker's sandboxes copy the whole tree (package.json included): not modules of this one.
+  modulePathIgnorePatterns: ["<rootDir>/.stryker-tmp"],
 };
 
 module.exports = {
