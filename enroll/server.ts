@@ -98,7 +98,8 @@ export class EnrollServer {
         {
           address,
           method: req.method,
-          route: match?.[2] ?? (match ? "/e" : req.url?.slice(0, 40)),
+          // Never the path of an unknown route: it may hold (part of) a token.
+          route: match?.[2] ?? (match ? "/e" : "unknown"),
           link: tokenTag,
           status: res.statusCode,
           ms: Date.now() - started,

@@ -224,5 +224,14 @@ describe("the enrollment listener, served with its own certificate", () => {
     expect(logged).toContain('"msg":"enrollment request"');
     expect(logged).toContain(hashToken(token).slice(0, 8));
     expect(logged).not.toContain(token);
+    // A path the listener does not know is logged as "unknown", never echoed (it may carry a token).
+    await new Promise<void>((resolve, reject) => {
+      httpsGet(`${url}/nope`, { ca: readFileSync(cert) }, (res) => {
+        res.resume();
+        res.on("end", resolve);
+      }).on("error", reject);
+    });
+    expect(lines.join("")).toContain('"route":"unknown"');
+    expect(lines.join("")).not.toContain(token.slice(0, 20));
   });
 });
