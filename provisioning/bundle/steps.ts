@@ -1,7 +1,6 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { UserError } from "../../common/errors";
 import type { MeshConfig } from "../../config/schema";
-import { readManifestTemplate, renderManifest, type TemplateOs } from "../../device-agent/manifest/render";
 import { newAgentSecret, removeAgentSecret, saveAgentSecret } from "../../state/agent-secret";
 import type { DeviceStore } from "../../state/devices";
 import type { Step } from "../engine";
@@ -10,11 +9,11 @@ import { uninstallPath } from "../pull/stage2";
 import { adapterFor } from "../targets";
 import { agentTarget } from "../targets/builds";
 import type { LocalAgent, TargetAdapter } from "../targets/types";
-import { agentConfigYaml, compressedAgent, type CompressedAgent } from "../wg/agent-install";
+import { agentConfigYaml, compressedAgent, manifestFor, type CompressedAgent } from "../wg/agent-install";
 import type { HubPort } from "../wg/hub";
 import { lowestFree } from "../wg/ipam";
 import { asPublicKey, generateKeyPair, generatePresharedKey } from "../wg/keys";
-import { clientConfig } from "../wg/tunnel-config";
+import { meshClientConfig } from "../wg/tunnel-config";
 import { writeBundleArchive, type SmallEntry } from "./archive";
 import type { BundleData } from "./data";
 import { bundleReadme } from "./readme";
@@ -98,10 +97,7 @@ export function writeArchiveStep(run: BundleRun): Step<BundleData> {
       const agent = run.deps.localAgent(agentTarget(d.os, d.arch));
       const secret = newAgentSecret();
       saveAgentSecret(stateDir, d.name, secret);
-      const manifest = renderManifest(readManifestTemplate(d.os as TemplateOs), {
-        user: d.facts.user,
-        home: d.facts.home,
-      });
+      const manifest = manifestFor({ ...d.facts, os: d.os });
       devices.update(d.name, { manifest: JSON.stringify(manifest.manifest), os: d.os, arch: d.arch });
       const scripts = await bundleSh({
         adapter,
@@ -110,14 +106,11 @@ export function writeArchiveStep(run: BundleRun): Step<BundleData> {
         name: d.name,
         ifname: mesh.interface,
         userspace: mesh.client_userspace,
-        tunnelConfig: clientConfig({
+        tunnelConfig: meshClientConfig(mesh, {
           privateKey: run.keys!.privateKey,
           meshIp: d.meshIp!,
           hubPublicKey: await hub.publicKey(),
           presharedKey: run.psk!,
-          endpoint: mesh.endpoint,
-          subnet: mesh.subnet,
-          keepaliveS: mesh.persistent_keepalive_s,
         }),
         agentSha256: agent.sha256,
         secret,

@@ -1,10 +1,5 @@
 import { UserError } from "../../common/errors";
-import {
-  readManifestTemplate,
-  renderManifest,
-  validHome,
-  type TemplateOs,
-} from "../../device-agent/manifest/render";
+import { validHome } from "../../device-agent/manifest/render";
 import {
   findAgentSecret,
   newAgentSecret,
@@ -18,11 +13,11 @@ import { pickAdapter } from "../targets";
 import { agentTarget, normaliseArch } from "../targets/builds";
 import { parseFacts } from "../targets/detect";
 import type { TargetFacts } from "../targets/types";
-import { agentConfigYaml } from "../wg/agent-install";
+import { agentConfigYaml, manifestFor } from "../wg/agent-install";
 import { lowestFree } from "../wg/ipam";
 import { asPublicKey, generatePresharedKey } from "../wg/keys";
 import { waitForAgent } from "../wg/ready";
-import { clientConfig } from "../wg/tunnel-config";
+import { meshClientConfig } from "../wg/tunnel-config";
 import type { Hello } from "./rendezvous";
 import type { PullRun } from "./run";
 import { PRIVATE_KEY_SLOT, stage2Ps, stage2Sh, uninstallPath } from "./stage2";
@@ -157,10 +152,7 @@ export function pcInstallsStep(run: PullRun): Step<PullAddData> {
       const agent = run.deps.localAgent(build);
       const secret = findAgentSecret(stateDir, ctx.data.name) ?? newAgentSecret();
       saveAgentSecret(stateDir, ctx.data.name, secret);
-      const manifest = renderManifest(readManifestTemplate(facts.os as TemplateOs), {
-        user: facts.user,
-        home: facts.home,
-      });
+      const manifest = manifestFor(facts);
       devices.update(ctx.data.name, { manifest: JSON.stringify(manifest.manifest) });
       const install = {
         adapter,
@@ -169,14 +161,11 @@ export function pcInstallsStep(run: PullRun): Step<PullAddData> {
         url: run.linkUrl(),
         ifname: mesh.interface,
         userspace: mesh.client_userspace,
-        tunnelConfig: clientConfig({
+        tunnelConfig: meshClientConfig(mesh, {
           privateKey: { reveal: () => PRIVATE_KEY_SLOT },
           meshIp: ctx.data.meshIp!,
           hubPublicKey: await hub.publicKey(),
           presharedKey: run.psk!,
-          endpoint: mesh.endpoint,
-          subnet: mesh.subnet,
-          keepaliveS: mesh.persistent_keepalive_s,
         }),
         agentSha256: agent.sha256,
         secret,

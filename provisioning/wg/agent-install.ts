@@ -13,7 +13,8 @@ import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { UserError } from "../../common/errors";
-import type { AgentLayout, LocalAgent } from "../targets/types";
+import { readManifestTemplate, renderManifest, type TemplateOs } from "../../device-agent/manifest/render";
+import type { AgentLayout, LocalAgent, TargetFacts } from "../targets/types";
 
 /** What the agent needs on every OS: its executable from the build, and its own config. */
 
@@ -93,6 +94,13 @@ async function cachedGzip(source: string, path: string): Promise<CompressedAgent
     }
   }
   return { bytes: statSync(path).size, open: () => createReadStream(path) };
+}
+
+/** The device's manifest: its OS's template for the user and home the target reported. */
+export function manifestFor(
+  facts: Pick<TargetFacts, "os" | "user" | "home">,
+): ReturnType<typeof renderManifest> {
+  return renderManifest(readManifestTemplate(facts.os as TemplateOs), { user: facts.user, home: facts.home });
 }
 
 /** The agent's own config: it listens on the mesh IP only. */

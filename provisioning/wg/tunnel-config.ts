@@ -1,3 +1,4 @@
+import type { MeshConfig } from "../../config/schema";
 import type { WgPresharedKey, WgPrivateKey, WgPublicKey } from "./keys";
 
 export interface ClientTunnel {
@@ -27,4 +28,17 @@ export function clientConfig(t: ClientTunnel): string {
     ...(t.keepaliveS > 0 ? [`PersistentKeepalive = ${t.keepaliveS}`] : []),
     "",
   ].join("\n");
+}
+
+/** A device's wg-quick file from the mesh settings: push, pull and bundles differ only in where the key is. */
+export function meshClientConfig(
+  mesh: Pick<MeshConfig, "endpoint" | "subnet" | "persistent_keepalive_s">,
+  device: Pick<ClientTunnel, "privateKey" | "meshIp" | "hubPublicKey" | "presharedKey">,
+): string {
+  return clientConfig({
+    ...device,
+    endpoint: mesh.endpoint,
+    subnet: mesh.subnet,
+    keepaliveS: mesh.persistent_keepalive_s,
+  });
 }

@@ -1,4 +1,3 @@
-import { readManifestTemplate, renderManifest, type TemplateOs } from "../../../device-agent/manifest/render";
 import {
   findAgentSecret,
   newAgentSecret,
@@ -8,7 +7,7 @@ import {
 import type { CheckResult, Step } from "../../engine";
 import type { WgAddData } from "../../run-data";
 import { agentTarget } from "../../targets/builds";
-import { agentConfigYaml } from "../agent-install";
+import { agentConfigYaml, manifestFor } from "../agent-install";
 import type { WgRun } from "../run";
 
 /** Step 6: the agent executable (checksum-verified), its secret, manifest, config and service definition. */
@@ -26,10 +25,7 @@ export function installAgentStep(run: WgRun): Step<WgAddData> {
       ctx.data.bytesUploaded = await adapter.uploadAgent(shell, files, agent);
       const secret = findAgentSecret(stateDir, ctx.data.name) ?? newAgentSecret();
       saveAgentSecret(stateDir, ctx.data.name, secret);
-      const manifest = renderManifest(readManifestTemplate(facts.os as TemplateOs), {
-        user: facts.user,
-        home: facts.home,
-      });
+      const manifest = manifestFor(facts);
       devices.update(ctx.data.name, { manifest: JSON.stringify(manifest.manifest) });
       await adapter.writePrivateFile(shell, files.secret, `${secret}\n`);
       await adapter.writePrivateFile(shell, files.manifest, manifest.text);

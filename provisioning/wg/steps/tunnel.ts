@@ -1,7 +1,7 @@
 import type { CheckResult, Step, StepContext } from "../../engine";
 import type { WgAddData } from "../../run-data";
 import type { WgRun } from "../run";
-import { clientConfig } from "../tunnel-config";
+import { meshClientConfig } from "../tunnel-config";
 import { newKeysAtHub } from "./keys-at-hub";
 
 /** Step 5: WireGuard on the device (installed if missing), its config, the tunnel up. */
@@ -42,14 +42,11 @@ export async function installTunnel(run: WgRun, ctx: StepContext<WgAddData>): Pr
   await adapter.installTunnelConfig(
     shell,
     mesh.interface,
-    clientConfig({
+    meshClientConfig(mesh, {
       privateKey: run.secrets.keys!.privateKey,
       meshIp: ctx.data.meshIp!,
       hubPublicKey: await hub.publicKey(),
       presharedKey: run.secrets.psk!,
-      endpoint: mesh.endpoint,
-      subnet: mesh.subnet,
-      keepaliveS: mesh.persistent_keepalive_s,
     }),
   );
   await adapter.tunnelUp(shell, mesh.interface, mesh.client_userspace);
